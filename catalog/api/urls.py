@@ -1,0 +1,1 @@
+urlpatterns: list = []  # filled in by the API work

@@ -1,0 +1,29 @@
+from .datasets import dataset_detail, dataset_list, dataset_usage
+from .domains import domain_detail, domain_list
+from .models import (
+    MODEL_SORTS,
+    model_detail,
+    model_filter_options,
+    model_list,
+    model_retraining_timeline,
+    model_versions,
+)
+from .versions import metric_history, metric_values_across_versions, version_detail, version_lineage
+
+__all__ = [
+    "MODEL_SORTS",
+    "dataset_detail",
+    "dataset_list",
+    "dataset_usage",
+    "domain_detail",
+    "domain_list",
+    "metric_history",
+    "metric_values_across_versions",
+    "model_detail",
+    "model_filter_options",
+    "model_list",
+    "model_retraining_timeline",
+    "model_versions",
+    "version_detail",
+    "version_lineage",
+]

@@ -1,0 +1,154 @@
+import re
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from .. import policies
+from ..models import Lifecycle, ModelOwner, ModelVersion, OwnerRole, RegisteredModel, Tag
+from .search import model_search_refresh
+
+NAME_RE = re.compile(r"^[^\s/?#%\\\x00-\x1f][^/?#%\\\x00-\x1f]{0,199}$")
+TAG_RE = re.compile(r"^[\w.\-:]{1,50}$")
+TEXT_FIELDS = ("description", "intended_use", "limitations", "ethical_considerations")
+EDITABLE_FIELDS = (
+    "domain",
+    "team",
+    "description",
+    "intended_use",
+    "limitations",
+    "ethical_considerations",
+    "lifecycle",
+    "primary_metric",
+    "primary_metric_goal",
+    "retrain_every_days",
+    "source",
+    "source_url",
+)
+
+
+def _clean_name(name: str) -> str:
+    name = (name or "").strip()
+    if not NAME_RE.match(name):
+        raise ValidationError(
+            {"name": "Use 1-200 characters without '/', '?', '#', '%', '\\' or control characters."}
+        )
+    return name
+
+
+def _clean_texts(fields: dict) -> None:
+    limit = settings.MODELHOUSE_MAX_DESCRIPTION_CHARS
+    errors = {f: f"At most {limit:,} characters." for f in TEXT_FIELDS if len(fields.get(f) or "") > limit}
+    if errors:
+        raise ValidationError(errors)
+
+
+def _clean_tags(tags) -> list[str]:
+    cleaned = sorted({t.strip().lower() for t in tags or [] if t and t.strip()})
+    bad = [t for t in cleaned if not TAG_RE.match(t)]
+    if bad:
+        raise ValidationError(
+            {"tags": f"Tags are 1-50 letters, digits, '.', '-', '_' or ':'; not {', '.join(bad)}."}
+        )
+    if len(cleaned) > 30:
+        raise ValidationError({"tags": "At most 30 tags."})
+    return cleaned
+
+
+def _set_tags(model: RegisteredModel, names: list[str]) -> None:
+    existing = {t.name: t for t in Tag.objects.filter(name__in=names)}
+    missing = [Tag(name=n) for n in names if n not in existing]
+    if missing:
+        Tag.objects.bulk_create(missing, ignore_conflicts=True)
+        existing = {t.name: t for t in Tag.objects.filter(name__in=names)}
+    model.tags.set(existing.values())
+
+
+def _set_owners(model: RegisteredModel, owners) -> None:
+    """owners: iterable of (user, role) pairs; replaces the current owners."""
+    rows = {(user.pk, role) for user, role in owners}
+    bad_roles = {role for _, role in rows if role not in OwnerRole.values}
+    if bad_roles:
+        raise ValidationError({"owners": f"Unknown owner roles: {', '.join(sorted(bad_roles))}."})
+    ModelOwner.objects.filter(model=model).delete()
+    ModelOwner.objects.bulk_create(
+        [ModelOwner(model=model, user_id=uid, role=role) for uid, role in sorted(rows)]
+    )
+
+
+def model_refresh_version_stats(*, model: RegisteredModel) -> None:
+    """Recompute the denormalised latest version, count and next retraining date from the versions."""
+    versions = ModelVersion.objects.filter(model=model)
+    latest = versions.order_by("-sequence", "-id").first()
+    last_trained = versions.aggregate(at=Max("created_at"))["at"]
+    model.latest_version = latest
+    model.version_count = versions.count()
+    model.next_retrain_due = (
+        last_trained + timezone.timedelta(days=model.retrain_every_days)
+        if last_trained and model.retrain_every_days
+        else None
+    )
+    model.save(update_fields=["latest_version", "version_count", "next_retrain_due", "updated_at"])
+
+
+@transaction.atomic
+def model_create(
+    *,
+    actor,
+    name: str,
+    domain,
+    description: str = "",
+    tags=(),
+    owners=None,
+    lifecycle: str = Lifecycle.EXPERIMENTAL,
+    **fields,
+) -> RegisteredModel:
+    """Register a model. With no owners given, the actor becomes its technical owner.
+
+    Raises ValidationError (field messages) or PermissionDenied.
+    """
+    policies.require(
+        policies.can_register_model(actor), "Only scientists, engineers and admins register models."
+    )
+    name = _clean_name(name)
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError(f"Unknown fields: {', '.join(sorted(unknown))}.")
+    _clean_texts({"description": description, **fields})
+    if RegisteredModel.objects.filter(name=name).exists():
+        raise ValidationError({"name": f"A model named {name!r} is already registered."})
+    model = RegisteredModel(name=name, domain=domain, description=description, lifecycle=lifecycle, **fields)
+    model.full_clean(exclude=["latest_version", "search_vector"])
+    model.save()
+    _set_tags(model, _clean_tags(tags))
+    _set_owners(model, owners if owners is not None else [(actor, OwnerRole.TECHNICAL)])
+    model_search_refresh(model_ids=[model.pk])
+    return model
+
+
+@transaction.atomic
+def model_update(*, actor, model: RegisteredModel, tags=None, owners=None, **fields) -> RegisteredModel:
+    """Change a model's metadata; only the given fields change. Raises ValidationError/PermissionDenied."""
+    policies.require(
+        policies.can_edit_model(actor, model), "Only the model's owners or an admin may edit it."
+    )
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError(f"Unknown fields: {', '.join(sorted(unknown))}.")
+    _clean_texts(fields)
+    for key, value in fields.items():
+        setattr(model, key, value)
+    model.full_clean(exclude=["latest_version", "search_vector"])
+    model.save()
+    if tags is not None:
+        _set_tags(model, _clean_tags(tags))
+    if owners is not None:
+        if not owners:
+            raise ValidationError({"owners": "A model needs at least one owner."})
+        _set_owners(model, owners)
+    if "retrain_every_days" in fields:
+        model_refresh_version_stats(model=model)
+    model_search_refresh(model_ids=[model.pk])
+    return model

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from . import views
+
+app_name = "catalog"
+
+urlpatterns = [
+    path("", views.ModelListView.as_view(), name="model-list"),
+    path("models/<str:name>/", views.ModelDetailView.as_view(), name="model-detail"),
+    path(
+        "models/<str:name>/versions/<str:version>/", views.VersionDetailView.as_view(), name="version-detail"
+    ),
+    path("datasets/", views.DatasetListView.as_view(), name="dataset-list"),
+    path("datasets/<int:pk>/", views.DatasetDetailView.as_view(), name="dataset-detail"),
+    path("domains/", views.DomainListView.as_view(), name="domain-list"),
+    path("domains/<slug:slug>/", views.DomainDetailView.as_view(), name="domain-detail"),
+]

@@ -1,0 +1,75 @@
+import os
+import shutil
+
+import pytest
+from rest_framework.test import APIClient
+
+from portal.roles import Role
+from tests.factories import UserFactory
+
+# CI sets this: a missing service or browser is then a failure, never a silent skip.
+REQUIRE_SERVICES = os.environ.get("MODELHOUSE_REQUIRE_SERVICES") == "1"
+
+
+def skip_or_fail(reason: str):
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason} (MODELHOUSE_REQUIRE_SERVICES=1)")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def make_user(db):
+    def make(role: str = Role.SCIENTIST, **kwargs):
+        return UserFactory(role=role, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def scientist(make_user):
+    return make_user(Role.SCIENTIST, username="sara")
+
+
+@pytest.fixture
+def engineer(make_user):
+    return make_user(Role.ENGINEER, username="eric")
+
+
+@pytest.fixture
+def manager(make_user):
+    return make_user(Role.MANAGER, username="maria")
+
+
+@pytest.fixture
+def compliance(make_user):
+    return make_user(Role.COMPLIANCE, username="cora")
+
+
+@pytest.fixture
+def admin_user(make_user):
+    return make_user(Role.ADMIN, username="ada")
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def api_as(api_client):
+    """api_as(user) -> an APIClient authenticated with that user's token."""
+    from portal.services import user_token
+
+    def login(user):
+        api_client.credentials(HTTP_AUTHORIZATION=f"Token {user_token(user=user)}")
+        return api_client
+
+    return login
+
+
+@pytest.fixture
+def chromium_path():
+    path = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
+    if not path:
+        skip_or_fail("Debian's chromium is not installed (apt-get install -y chromium)")
+    return path
