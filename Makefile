@@ -18,7 +18,7 @@ install: $(STAMP)
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
-	PORT=$(PORT) $(BIN)/honcho --no-prefix -f Procfile.dev start 2>/dev/null || PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start
+	MODELHOUSE_PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -53,8 +54,17 @@ def _value_of(obj: Any, path: str) -> Any:
     return obj.pk if isinstance(obj, Model) else obj
 
 
+class _CursorEncoder(DjangoJSONEncoder):
+    """Full-precision datetimes: DjangoJSONEncoder drops microseconds, which would make seeks skip rows."""
+
+    def default(self, o):
+        if isinstance(o, datetime.datetime | datetime.date | datetime.time):
+            return o.isoformat()
+        return super().default(o)
+
+
 def encode_cursor(values: Sequence[Any], *, backwards: bool) -> str:
-    raw = json.dumps({"v": list(values), "b": backwards}, cls=DjangoJSONEncoder, separators=(",", ":"))
+    raw = json.dumps({"v": list(values), "b": backwards}, cls=_CursorEncoder, separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
