@@ -51,3 +51,12 @@ def can_manage_domains(user) -> bool:
 def require(allowed: bool, message: str) -> None:
     if not allowed:
         raise PermissionDenied(message)
+
+
+def can_manage_registries(user) -> bool:
+    """Registry sources hold connection settings: admins configure them; anyone signed in may look."""
+    return user.is_authenticated and has_role(user, Role.ADMIN)
+
+
+def can_trigger_sync(user) -> bool:
+    return user.is_authenticated and has_role(user, Role.ADMIN, Role.ENGINEER)

@@ -12,6 +12,27 @@ class Role(models.TextChoices):
     ADMIN = "admin", "Admin"
 
 
+class SystemActor:
+    """The actor for work no person started: management commands, scheduled jobs. Holds the admin role."""
+
+    pk = None
+    id = None
+    username = "system"
+    is_authenticated = True
+    is_active = True
+    is_superuser = True
+    _modelhouse_roles = frozenset({Role.ADMIN.value})
+
+    def __str__(self) -> str:
+        return "system"
+
+    def get_full_name(self) -> str:
+        return "Modelhouse (automatic)"
+
+
+SYSTEM = SystemActor()
+
+
 def ensure_role_groups() -> None:
     for role in Role:
         Group.objects.get_or_create(name=role.value)

@@ -1,7 +1,15 @@
 from .datasets import Dataset, PiiCategory, Sensitivity
 from .organisation import Domain, Team
 from .registered_models import Lifecycle, MetricGoal, ModelOwner, OwnerRole, RegisteredModel, Tag
-from .registry import RegistryKind, RegistrySource
+from .registry import (
+    CatalogEvent,
+    CatalogEventKind,
+    RegistryAuth,
+    RegistryKind,
+    RegistrySource,
+    SyncRun,
+    SyncStatus,
+)
 from .versions import (
     DatasetRole,
     MetricPoint,
@@ -14,6 +22,11 @@ from .versions import (
 )
 
 __all__ = [
+    "CatalogEvent",
+    "CatalogEventKind",
+    "RegistryAuth",
+    "SyncRun",
+    "SyncStatus",
     "Dataset",
     "DatasetRole",
     "Domain",

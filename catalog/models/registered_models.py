@@ -68,6 +68,19 @@ class RegisteredModel(models.Model):
         "catalog.RegistrySource", on_delete=models.SET_NULL, null=True, blank=True, related_name="models"
     )
     source_url = models.URLField(max_length=1000, blank=True)
+    registry_tags = models.JSONField(default=dict, blank=True, help_text="Tags as the registry has them.")
+    manifest_source = models.ForeignKey(
+        "catalog.RegistrySource",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="manifest_models",
+        help_text="Models-as-code source that owns this model's metadata, if any.",
+    )
+    contract = models.JSONField(default=dict, blank=True, help_text="Input and output schema.")
+    input_datasets = models.ManyToManyField(
+        "catalog.Dataset", blank=True, related_name="declared_by_models", help_text="Pipelines feeding it."
+    )
 
     # Denormalised for fast lists; kept true by catalog.services.
     latest_version = models.ForeignKey(

@@ -45,12 +45,20 @@ class ModelVersion(models.Model):
     )
     # Order of versions within a model: numeric registry versions sort numerically.
     sequence = models.PositiveIntegerField(default=0)
+    parent_run_id = models.CharField(max_length=100, blank=True, help_text="Run that launched this training.")
+    tags = models.JSONField(default=dict, blank=True, help_text="Registry tags, as the registry has them.")
+    registry_updated_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last change in the registry."
+    )
     recorded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["model", "-sequence", "-id"]
         constraints = [models.UniqueConstraint(fields=["model", "version"], name="uniq_model_version")]
-        indexes = [models.Index(fields=["model", "sequence"], name="version_model_seq")]
+        indexes = [
+            models.Index(fields=["model", "sequence"], name="version_model_seq"),
+            models.Index(fields=["run_id"], name="version_run_id"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.model.name} v{self.version}"

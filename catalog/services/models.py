@@ -3,7 +3,6 @@ import re
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 
 from .. import policies
@@ -78,19 +77,47 @@ def _set_owners(model: RegisteredModel, owners) -> None:
     )
 
 
+def models_refresh_version_stats(*, model_ids) -> None:
+    """Recompute latest version, version count and next retraining date for many models at once.
+
+    Removed versions do not count. A fixed number of queries per batch, whatever the number of models.
+    """
+    from django.db.models import Count, OuterRef, Subquery
+
+    ids = sorted(set(model_ids))
+    for start in range(0, len(ids), 1000):
+        batch = ids[start : start + 1000]
+        live = ModelVersion.objects.filter(model=OuterRef("pk")).exclude(status="removed")
+        rows = (
+            RegisteredModel.objects.filter(pk__in=batch)
+            .annotate(
+                _latest=Subquery(live.order_by("-sequence", "-id").values("pk")[:1]),
+                _last_trained=Subquery(live.order_by("-created_at").values("created_at")[:1]),
+                _count=Subquery(live.order_by().values("model").annotate(n=Count("pk")).values("n")[:1]),
+            )
+            .only("pk", "retrain_every_days", "latest_version", "version_count", "next_retrain_due")
+        )
+        changed = []
+        for model in rows:
+            due = (
+                model._last_trained + timezone.timedelta(days=model.retrain_every_days)
+                if model._last_trained and model.retrain_every_days
+                else None
+            )
+            values = (model._latest, model._count or 0, due)
+            if (model.latest_version_id, model.version_count, model.next_retrain_due) != values:
+                model.latest_version_id, model.version_count, model.next_retrain_due = values
+                model.updated_at = timezone.now()
+                changed.append(model)
+        RegisteredModel.objects.bulk_update(
+            changed, ["latest_version", "version_count", "next_retrain_due", "updated_at"]
+        )
+
+
 def model_refresh_version_stats(*, model: RegisteredModel) -> None:
     """Recompute the denormalised latest version, count and next retraining date from the versions."""
-    versions = ModelVersion.objects.filter(model=model)
-    latest = versions.order_by("-sequence", "-id").first()
-    last_trained = versions.aggregate(at=Max("created_at"))["at"]
-    model.latest_version = latest
-    model.version_count = versions.count()
-    model.next_retrain_due = (
-        last_trained + timezone.timedelta(days=model.retrain_every_days)
-        if last_trained and model.retrain_every_days
-        else None
-    )
-    model.save(update_fields=["latest_version", "version_count", "next_retrain_due", "updated_at"])
+    models_refresh_version_stats(model_ids=[model.pk])
+    model.refresh_from_db(fields=["latest_version", "version_count", "next_retrain_due", "updated_at"])
 
 
 @transaction.atomic

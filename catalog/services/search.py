@@ -16,6 +16,7 @@ def _document(model: RegisteredModel) -> str:
         model.name,
         model.description,
         " ".join(t.name for t in model.tags.all()),
+        " ".join(f"{k} {v}" for k, v in (model.registry_tags or {}).items()),
         " ".join(owners),
         model.domain.name,
         model.team.name if model.team_id else "",
@@ -38,7 +39,9 @@ def model_search_refresh(*, model_ids: Iterable[int]) -> int:
             .prefetch_related(
                 "tags", Prefetch("ownerships", queryset=ModelOwner.objects.select_related("user"))
             )
-            .only("id", "name", "description", "domain__name", "team__name", "search_document")
+            .only(
+                "id", "name", "description", "registry_tags", "domain__name", "team__name", "search_document"
+            )
         )
         for model in models:
             model.search_document = _document(model)
