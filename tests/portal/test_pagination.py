@@ -42,7 +42,13 @@ def walk(ordering, page_size, backwards_check=True):
 
 @pytest.mark.parametrize(
     "ordering",
-    [("name", "id"), ("-name", "-id"), ("lifecycle", "id"), ("-updated_at", "-id"), ("domain__name", "name", "id")],
+    [
+        ("name", "id"),
+        ("-name", "-id"),
+        ("lifecycle", "id"),
+        ("-updated_at", "-id"),
+        ("domain__name", "name", "id"),
+    ],
 )
 def test_walk_visits_every_row_once_in_order(models, ordering):
     pages = walk(ordering, page_size=5)
@@ -66,8 +72,13 @@ def test_empty_queryset():
 
 @pytest.mark.parametrize(
     "cursor",
-    ["garbage", "eyJ2IjpbXX0", encode_cursor(["a"], backwards=False), encode_cursor([None, 1], backwards=False),
-     encode_cursor(["x", "not-an-int"], backwards=False)],
+    [
+        "garbage",
+        "eyJ2IjpbXX0",
+        encode_cursor(["a"], backwards=False),
+        encode_cursor([None, 1], backwards=False),
+        encode_cursor(["x", "not-an-int"], backwards=False),
+    ],
 )
 def test_bad_cursors_are_validation_errors(models, cursor):
     with pytest.raises(ValidationError) as exc:

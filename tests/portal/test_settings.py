@@ -21,8 +21,14 @@ def manage(*args, env_overrides=None):
 
 
 def test_check_deploy_is_clean_with_production_environment():
-    result = manage("check", "--deploy", "--fail-level", "WARNING",
-                    "--settings=portal.settings.production", env_overrides=PRODUCTION_ENV)
+    result = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        "--settings=portal.settings.production",
+        env_overrides=PRODUCTION_ENV,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
