@@ -78,8 +78,8 @@ def decode_cursor(cursor: str, model: type[Model], ordering: Sequence[str]) -> t
         values = []
         for spec, raw in zip(ordering, raw_values, strict=True):
             field = _field_for(model, spec.lstrip("-"))
-            if raw is None:
-                raise InvalidCursor()
+            if raw is None or (isinstance(raw, str) and "\x00" in raw):
+                raise InvalidCursor()  # PostgreSQL refuses NUL in text: a 400, not a 500
             values.append(field.to_python(raw))
         return values, backwards
     except (

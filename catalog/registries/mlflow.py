@@ -31,6 +31,7 @@ VERSIONS_PAGE_SIZE = 100_000
 RUNS_BATCH_SIZE = 100  # run ids per runs/search IN filter
 HISTORY_RUNS_BATCH = 100  # MLflow's maximum run_ids per get-history-bulk-interval
 HISTORY_POINTS_MAX = 2500  # MLflow's maximum points per run in get-history-bulk-interval
+REQUEST_TIMEOUT_SECONDS = 15.0  # per call; a hung registry fails fast and is retried later
 MAX_PAGES = 10_000  # a registry that never stops paginating is an error, not a hang
 STATUS = {"READY": "ready", "PENDING_REGISTRATION": "pending", "FAILED_REGISTRATION": "failed"}
 GIT_COMMIT_TAG = "mlflow.source.git.commit"
@@ -49,7 +50,7 @@ class MlflowConnector:
         *,
         auth: httpx.Auth | None = None,
         headers: dict | None = None,
-        timeout: float = 15.0,
+        timeout: float | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
@@ -58,7 +59,7 @@ class MlflowConnector:
             base_url=self.base_url,
             auth=auth,
             headers=headers or {},
-            timeout=httpx.Timeout(timeout, connect=5.0),
+            timeout=httpx.Timeout(timeout or REQUEST_TIMEOUT_SECONDS, connect=5.0),
             transport=transport,
             follow_redirects=False,
         )

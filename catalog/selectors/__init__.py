@@ -8,7 +8,13 @@ from .models import (
     model_retraining_timeline,
     model_versions,
 )
-from .versions import metric_history, metric_values_across_versions, version_detail, version_lineage
+from .versions import (
+    metric_history,
+    metric_values_across_versions,
+    version_by_id,
+    version_detail,
+    version_lineage,
+)
 
 __all__ = [
     "MODEL_SORTS",
@@ -24,6 +30,7 @@ __all__ = [
     "model_list",
     "model_retraining_timeline",
     "model_versions",
+    "version_by_id",
     "version_detail",
     "version_lineage",
 ]

@@ -7,8 +7,8 @@ from .. import policies
 from ..models import MetricPoint, ModelAlias, ModelVersion, VersionDataset, VersionMetric
 
 
-def version_detail(*, user, model_name: str, version: str) -> ModelVersion:
-    qs = (
+def _version_detail_queryset(*, user):
+    return (
         policies.scope(ModelVersion.objects.all(), user)
         .select_related("model", "model__domain", "parent", "parent__model")
         .prefetch_related(
@@ -20,7 +20,15 @@ def version_detail(*, user, model_name: str, version: str) -> ModelVersion:
             Prefetch("children", queryset=ModelVersion.objects.select_related("model")),
         )
     )
-    return get_object_or_404(qs, model__name=model_name, version=version)
+
+
+def version_detail(*, user, model_name: str, version: str) -> ModelVersion:
+    return get_object_or_404(_version_detail_queryset(user=user), model__name=model_name, version=version)
+
+
+def version_by_id(*, user, pk: int) -> ModelVersion:
+    """The same loading as version_detail, addressed by primary key (the API's version URLs)."""
+    return get_object_or_404(_version_detail_queryset(user=user), pk=pk)
 
 
 def version_lineage(*, version: ModelVersion) -> dict:

@@ -1,6 +1,8 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from portal.text import contains_nul
+
 from .. import policies
 from ..models import Dataset, PiiCategory
 
@@ -36,6 +38,11 @@ def dataset_create(*, actor, uri: str, name: str = "", **fields) -> Dataset:
     if Dataset.objects.filter(uri=uri).exists():
         raise ValidationError({"uri": "A dataset with this URI is already in the catalog."})
     fields["pii_categories"] = _validate_pii(fields.get("pii_categories", []))
+    if contains_nul([uri, name, fields.get("description", "")]):
+        raise ValidationError("Null characters are not allowed in text.")
+    # Whoever registers a dataset owns it until they hand it on, so they can curate it.
+    if fields.get("owner") is None and getattr(actor, "pk", None):
+        fields["owner"] = actor
     dataset = Dataset(uri=uri.strip(), name=(name or uri.rstrip("/").rsplit("/", 1)[-1]).strip(), **fields)
     dataset.full_clean()
     dataset.save()

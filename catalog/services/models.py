@@ -2,8 +2,10 @@ import re
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
+
+from portal.text import contains_nul
 
 from .. import policies
 from ..models import Lifecycle, ModelOwner, ModelVersion, OwnerRole, RegisteredModel, Tag
@@ -144,11 +146,20 @@ def model_create(
     if unknown:
         raise ValidationError(f"Unknown fields: {', '.join(sorted(unknown))}.")
     _clean_texts({"description": description, **fields})
+    if owners is not None and not owners:
+        raise ValidationError({"owners": "A model needs at least one owner."})
+    if contains_nul([name, description, list(tags or ()), fields]):
+        raise ValidationError("Null characters are not allowed in text.")
+    duplicate = {"name": f"A model named {name!r} is already registered."}
     if RegisteredModel.objects.filter(name=name).exists():
-        raise ValidationError({"name": f"A model named {name!r} is already registered."})
+        raise ValidationError(duplicate)
     model = RegisteredModel(name=name, domain=domain, description=description, lifecycle=lifecycle, **fields)
     model.full_clean(exclude=["latest_version", "search_vector"])
-    model.save()
+    try:
+        with transaction.atomic():  # a concurrent insert of the same name is a 400, not a 500
+            model.save()
+    except IntegrityError:
+        raise ValidationError(duplicate) from None
     _set_tags(model, _clean_tags(tags))
     _set_owners(model, owners if owners is not None else [(actor, OwnerRole.TECHNICAL)])
     model_search_refresh(model_ids=[model.pk])
@@ -165,6 +176,8 @@ def model_update(*, actor, model: RegisteredModel, tags=None, owners=None, **fie
     if unknown:
         raise ValidationError(f"Unknown fields: {', '.join(sorted(unknown))}.")
     _clean_texts(fields)
+    if contains_nul([list(tags or ()), fields]):
+        raise ValidationError("Null characters are not allowed in text.")
     for key, value in fields.items():
         setattr(model, key, value)
     model.full_clean(exclude=["latest_version", "search_vector"])

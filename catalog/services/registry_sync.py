@@ -17,6 +17,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
+from portal.text import contains_nul, strip_nul
+
 from ..models import (
     CatalogEvent,
     CatalogEventKind,
@@ -128,8 +130,21 @@ def _known_versions(source: RegistrySource) -> dict[tuple[str, str], int]:
 
 
 # -- apply ------------------------------------------------------------------------------------------
+def _sanitise(snapshot: Snapshot) -> None:
+    """Registries may hold NUL characters, which PostgreSQL refuses in text: drop them on the way in."""
+    for item in [*snapshot.models, *snapshot.versions]:
+        for name, value in vars(item).items():
+            if isinstance(value, str | dict | list) and contains_nul(value):
+                setattr(item, name, strip_nul(value))
+        for metric in getattr(item, "metrics", []):
+            metric.key = strip_nul(metric.key)
+        for dataset in getattr(item, "datasets", []):
+            dataset.uri, dataset.name, dataset.digest = strip_nul([dataset.uri, dataset.name, dataset.digest])
+
+
 @transaction.atomic
 def _apply(source: RegistrySource, snapshot: Snapshot, sync_run: SyncRun) -> Counts:
+    _sanitise(snapshot)
     counts = Counts()
     models = _apply_models(source, snapshot, counts)
     versions = _apply_versions(source, snapshot, models, counts)

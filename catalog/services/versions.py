@@ -3,9 +3,11 @@ import re
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
+
+from portal.text import contains_nul
 
 from .. import policies
 from ..models import (
@@ -68,8 +70,25 @@ def version_create(
     version = (version or "").strip()
     if not VERSION_RE.match(version):
         raise ValidationError({"version": "1-50 letters, digits, '.', '-', '_' or '+'."})
+    duplicate = {"version": f"{model.name} already has a version {version!r}."}
     if ModelVersion.objects.filter(model=model, version=version).exists():
-        raise ValidationError({"version": f"{model.name} already has a version {version!r}."})
+        raise ValidationError(duplicate)
+    if contains_nul(
+        [
+            created_by,
+            source_uri,
+            run_id,
+            code_commit,
+            code_repository,
+            hyperparameters,
+            description,
+            artifact_digest,
+            metrics,
+            datasets,
+            aliases,
+        ]
+    ):
+        raise ValidationError("Null characters are not allowed in text.")
     if hyperparameters is not None and not isinstance(hyperparameters, dict):
         raise ValidationError({"hyperparameters": "Give hyperparameters as an object of name: value."})
     parent = None
@@ -95,7 +114,11 @@ def version_create(
         sequence=_sequence_for(model, version),
     )
     obj.full_clean(exclude=["model", "parent"])
-    obj.save()
+    try:
+        with transaction.atomic():  # a concurrent insert of the same label is a 400, not a 500
+            obj.save()
+    except IntegrityError:
+        raise ValidationError(duplicate) from None
     if metrics:
         _log_metrics(obj, metrics)
     if datasets:
@@ -179,6 +202,8 @@ def version_metrics_log(*, actor, version: ModelVersion, points: list[dict]) -> 
     policies.require(
         policies.can_edit_model(actor, version.model), "Only the model's owners or an admin log metrics."
     )
+    if contains_nul(points):
+        raise ValidationError({"metrics": "Null characters are not allowed in text."})
     _log_metrics(version, points)
     RegisteredModel.objects.filter(pk=version.model_id).update(updated_at=timezone.now())
 
@@ -214,6 +239,8 @@ def version_datasets_link(*, actor, version: ModelVersion, datasets: list[dict])
     policies.require(
         policies.can_edit_model(actor, version.model), "Only the model's owners or an admin edit lineage."
     )
+    if contains_nul(datasets):
+        raise ValidationError({"datasets": "Null characters are not allowed in text."})
     _link_datasets(version, datasets)
 
 

@@ -12,7 +12,11 @@ PRODUCTION_ENV = {
 
 
 def manage(*args, env_overrides=None):
-    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL"} and not k.startswith("DJANGO_")
+    }
     env.update(env_overrides or {})
     env["MODELHOUSE_VAR_DIR"] = str(ROOT / "var" / "test-settings")
     return subprocess.run(
