@@ -38,3 +38,19 @@ class CanManageDatasets(BasePermission):
 
     def has_object_permission(self, request, view, obj) -> bool:
         return request.method in SAFE_METHODS or policies.can_manage_dataset(request.user, obj)
+
+
+class CanManageRegistries(BasePermission):
+    """Reading registry sources: everyone signed in; configuring them: admins."""
+
+    message = "Only admins configure registries."
+
+    def has_permission(self, request, view) -> bool:
+        return request.method in SAFE_METHODS or policies.can_manage_registries(request.user)
+
+
+class CanTriggerSync(BasePermission):
+    message = "Only engineers and admins start a sync."
+
+    def has_permission(self, request, view) -> bool:
+        return policies.can_trigger_sync(request.user)

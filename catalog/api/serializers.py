@@ -26,6 +26,8 @@ from ..models import (
     MetricGoal,
     OwnerRole,
     PiiCategory,
+    RegistryAuth,
+    RegistryKind,
     Sensitivity,
     Team,
     TrainingReason,
@@ -346,6 +348,13 @@ class ModelDetailOutput(ModelListOutput):
     ethical_considerations = serializers.CharField()
     aliases = serializers.SerializerMethodField()
     versions_url = serializers.SerializerMethodField()
+    registry_tags = serializers.DictField(child=serializers.CharField())
+    manifest_registry = serializers.CharField(source="manifest_source.name", allow_null=True, default=None)
+    contract = serializers.DictField()
+    input_datasets = serializers.SerializerMethodField()
+
+    def get_input_datasets(self, obj) -> list[str]:
+        return [d.uri for d in obj.input_datasets.all()]
 
     def get_description_html(self, obj) -> str:
         return render_markdown(obj.description)
@@ -389,6 +398,9 @@ class VersionListOutput(serializers.Serializer):
     aliases = serializers.SerializerMethodField()
     metrics = MetricOutput(source="metrics.all", many=True)
     datasets = VersionDatasetOutput(source="dataset_links.all", many=True)
+    tags = serializers.DictField(child=serializers.CharField(), help_text="Registry tags of the version.")
+    parent_run_id = serializers.CharField()
+    registry_updated_at = serializers.DateTimeField(allow_null=True)
 
     def get_url(self, obj) -> str:
         return _api_url(self.context, "version-detail", pk=obj.pk)
@@ -500,3 +512,76 @@ class DomainOutput(serializers.Serializer):
 
     def get_url(self, obj) -> str:
         return _api_url(self.context, "domain-detail", slug=obj.slug)
+
+
+# --- registries -----------------------------------------------------------------------------------------
+
+
+class RegistrySourceUpdateInput(StrictInput):
+    """Connection settings. Secrets are never sent here: `secret_env` names the worker's environment
+    variable that holds the password or token."""
+
+    base_url = serializers.CharField(max_length=500, required=False)
+    ui_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
+    is_enabled = serializers.BooleanField(required=False)
+    poll_seconds = serializers.IntegerField(min_value=30, max_value=7 * 24 * 3600, required=False)
+    full_sweep_hours = serializers.IntegerField(min_value=1, max_value=24 * 30, required=False)
+    default_domain = _domain_field(required=False, allow_null=True)
+    auth = serializers.ChoiceField(choices=RegistryAuth.choices, required=False)
+    auth_username = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    secret_env = serializers.CharField(max_length=100, required=False, allow_blank=True)
+
+
+class RegistrySourceCreateInput(RegistrySourceUpdateInput):
+    name = serializers.CharField(max_length=100)
+    kind = serializers.ChoiceField(choices=[RegistryKind.MLFLOW, RegistryKind.MANIFESTS])
+    base_url = serializers.CharField(max_length=500)
+
+
+class SyncRequestInput(StrictInput):
+    full = serializers.BooleanField(default=False)
+
+
+class SyncRunOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    trigger = serializers.CharField()
+    is_full = serializers.BooleanField()
+    started_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    duration_seconds = serializers.FloatField(allow_null=True)
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    removed = serializers.IntegerField()
+    http_calls = serializers.IntegerField()
+    attempt = serializers.IntegerField()
+    error = serializers.CharField()
+    problems = serializers.ListField(child=serializers.DictField())
+
+
+class RegistrySourceOutput(serializers.Serializer):
+    name = serializers.CharField()
+    url = serializers.SerializerMethodField()
+    kind = serializers.CharField()
+    base_url = serializers.CharField()
+    ui_url = serializers.CharField()
+    is_enabled = serializers.BooleanField()
+    poll_seconds = serializers.IntegerField()
+    full_sweep_hours = serializers.IntegerField()
+    default_domain = serializers.CharField(source="default_domain.slug", allow_null=True, default=None)
+    auth = serializers.CharField()
+    auth_username = serializers.CharField()
+    secret_env = serializers.CharField(
+        help_text="Name of the environment variable; its value is never shown."
+    )
+    last_sync_status = serializers.CharField(allow_null=True)
+    last_sync_started_at = serializers.DateTimeField(allow_null=True)
+    last_sync_finished_at = serializers.DateTimeField(allow_null=True)
+    sync_runs_url = serializers.SerializerMethodField()
+
+    def get_url(self, obj) -> str:
+        return _api_url(self.context, "registry-detail", name=obj.name)
+
+    def get_sync_runs_url(self, obj) -> str:
+        return _api_url(self.context, "registry-sync-runs", name=obj.name)

@@ -16,4 +16,8 @@ urlpatterns = [
     path("datasets/<int:pk>/", views.DatasetDetailApi.as_view(), name="dataset-detail"),
     path("domains/", views.DomainListApi.as_view(), name="domain-list"),
     path("domains/<slug:slug>/", views.DomainDetailApi.as_view(), name="domain-detail"),
+    path("registries/", views.RegistryListCreateApi.as_view(), name="registry-list"),
+    path("registries/<str:name>/", views.RegistryDetailApi.as_view(), name="registry-detail"),
+    path("registries/<str:name>/sync-runs/", views.RegistrySyncRunsApi.as_view(), name="registry-sync-runs"),
+    path("schemas/model-manifest.json", views.ManifestSchemaApi.as_view(), name="manifest-schema"),
 ]

@@ -19,10 +19,19 @@ from rest_framework.response import Response
 
 from .. import selectors, services
 from ..filters import DatasetFilter, ModelFilter
+from ..registries.manifests import manifest_schema
 from ..selectors.datasets import DATASET_ORDERING
 from ..selectors.models import DEFAULT_MODEL_SORT, MODEL_SORTS
+from ..selectors.registries import SYNC_RUN_ORDERING
+from ..services import registries as registry_services
 from . import serializers as s
-from .permissions import CanEditModel, CanManageDatasets, CanRegisterModel
+from .permissions import (
+    CanEditModel,
+    CanManageDatasets,
+    CanManageRegistries,
+    CanRegisterModel,
+    CanTriggerSync,
+)
 
 VERSION_ORDERING = ("-sequence", "-id")
 DOMAIN_ORDERING = ("name", "id")
@@ -368,3 +377,105 @@ class DomainDetailApi(CatalogApi):
     @extend_schema(operation_id="domains_retrieve", summary="A domain", responses=s.DomainOutput)
     def get(self, request, slug):
         return self.respond(s.DomainOutput, selectors.domain_detail(slug=slug))
+
+
+# --- registries -------------------------------------------------------------------------------------------
+
+
+class RegistryObjectMixin:
+    def get_object(self):
+        return selectors.registry_detail(user=self.request.user, name=self.kwargs["name"])
+
+
+@extend_schema(tags=["registries"])
+class RegistryListCreateApi(CatalogApi):
+    """Model registries Modelhouse polls (MLflow, models-as-code manifests)."""
+
+    permission_classes = [IsAuthenticated, CanManageRegistries]
+
+    def get_keyset_ordering(self):
+        return ("name", "id")
+
+    @extend_schema(
+        operation_id="registries_list", summary="List registries", responses=s.RegistrySourceOutput(many=True)
+    )
+    def get(self, request):
+        return self.respond_page(s.RegistrySourceOutput, selectors.registry_list(user=request.user))
+
+    @extend_schema(
+        operation_id="registries_create",
+        summary="Add a registry (admins)",
+        request=s.RegistrySourceCreateInput,
+        responses={201: s.RegistrySourceOutput},
+    )
+    def post(self, request):
+        data = self.validated(s.RegistrySourceCreateInput, request.data).validated_data
+        source = registry_services.registry_source_create(actor=request.user, **data)
+        source = selectors.registry_detail(user=request.user, name=source.name)
+        return self.respond(s.RegistrySourceOutput, source, status_code=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["registries"])
+class RegistryDetailApi(RegistryObjectMixin, CatalogApi):
+    permission_classes = [IsAuthenticated, CanManageRegistries]
+
+    @extend_schema(operation_id="registries_retrieve", summary="A registry", responses=s.RegistrySourceOutput)
+    def get(self, request, name):
+        return self.respond(s.RegistrySourceOutput, self.get_object())
+
+    @extend_schema(
+        operation_id="registries_partial_update",
+        summary="Change a registry (admins)",
+        request=s.RegistrySourceUpdateInput,
+        responses=s.RegistrySourceOutput,
+    )
+    def patch(self, request, name):
+        source = self.get_object()
+        data = self.validated(s.RegistrySourceUpdateInput, request.data, partial=True).validated_data
+        registry_services.registry_source_update(actor=request.user, source=source, **data)
+        return self.respond(s.RegistrySourceOutput, selectors.registry_detail(user=request.user, name=name))
+
+
+@extend_schema(tags=["registries"])
+class RegistrySyncRunsApi(RegistryObjectMixin, CatalogApi):
+    """A registry's sync history, newest first; POST starts a sync now (engineers and admins)."""
+
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [IsAuthenticated(), CanTriggerSync()]
+        return [IsAuthenticated()]
+
+    def get_keyset_ordering(self):
+        return SYNC_RUN_ORDERING
+
+    @extend_schema(
+        operation_id="registries_sync_runs_list", summary="Sync history", responses=s.SyncRunOutput(many=True)
+    )
+    def get(self, request, name):
+        return self.respond_page(s.SyncRunOutput, selectors.sync_run_list(source=self.get_object()))
+
+    @extend_schema(
+        operation_id="registries_sync",
+        summary="Sync now",
+        request=s.SyncRequestInput,
+        responses={202: s.SyncRunOutput},
+    )
+    def post(self, request, name):
+        data = self.validated(s.SyncRequestInput, request.data).validated_data
+        run = registry_services.registry_sync_request(actor=request.user, source=self.get_object(), **data)
+        return self.respond(s.SyncRunOutput, run, status_code=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema(tags=["registries"])
+class ManifestSchemaApi(CatalogApi):
+    """The JSON Schema every models-as-code manifest is validated against."""
+
+    pagination_class = None
+
+    @extend_schema(
+        operation_id="manifest_schema",
+        summary="Model manifest JSON Schema",
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request):
+        return Response(manifest_schema())

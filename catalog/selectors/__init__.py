@@ -8,6 +8,7 @@ from .models import (
     model_retraining_timeline,
     model_versions,
 )
+from .registries import catalog_event_list, registry_detail, registry_list, sync_run_list
 from .versions import (
     metric_history,
     metric_values_across_versions,
@@ -17,6 +18,10 @@ from .versions import (
 )
 
 __all__ = [
+    "catalog_event_list",
+    "registry_detail",
+    "registry_list",
+    "sync_run_list",
     "MODEL_SORTS",
     "dataset_detail",
     "dataset_list",

@@ -65,9 +65,10 @@ def model_filter_options() -> dict:
 def model_detail(*, user, name: str) -> RegisteredModel:
     qs = (
         policies.scope(RegisteredModel.objects.all(), user)
-        .select_related("domain", "team", "source", "latest_version")
+        .select_related("domain", "team", "source", "latest_version", "manifest_source")
         .prefetch_related(
             "tags",
+            "input_datasets",
             Prefetch("ownerships", queryset=ModelOwner.objects.select_related("user")),
             Prefetch("aliases", queryset=ModelAlias.objects.select_related("version")),
         )

@@ -1,0 +1,40 @@
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.shortcuts import get_object_or_404
+
+from .. import policies
+from ..models import CatalogEvent, RegistrySource, SyncRun
+
+SYNC_RUN_ORDERING = ("-started_at", "-id")
+
+
+def registry_list(*, user) -> QuerySet[RegistrySource]:
+    """Registry sources with their last sync's status and times, in one query."""
+    last = SyncRun.objects.filter(source=OuterRef("pk")).order_by("-started_at", "-id")
+    return (
+        policies.scope(RegistrySource.objects.all(), user)
+        .select_related("default_domain")
+        .annotate(
+            last_sync_status=Subquery(last.values("status")[:1]),
+            last_sync_started_at=Subquery(last.values("started_at")[:1]),
+            last_sync_finished_at=Subquery(last.values("finished_at")[:1]),
+        )
+        .order_by("name")
+    )
+
+
+def registry_detail(*, user, name: str) -> RegistrySource:
+    return get_object_or_404(registry_list(user=user), name=name)
+
+
+def sync_run_list(*, source: RegistrySource) -> QuerySet[SyncRun]:
+    return SyncRun.objects.filter(source=source).order_by(*SYNC_RUN_ORDERING)
+
+
+def catalog_event_list(*, model=None, source=None, limit: int = 50) -> list[CatalogEvent]:
+    """Recent registry events (alias changes, removals) for one model or one source."""
+    qs = CatalogEvent.objects.select_related("model", "version", "source").order_by("-occurred_at", "-id")
+    if model is not None:
+        qs = qs.filter(model=model)
+    if source is not None:
+        qs = qs.filter(source=source)
+    return list(qs[:limit])
