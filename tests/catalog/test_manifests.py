@@ -43,7 +43,9 @@ def source_for(path: Path) -> RegistrySource:
 
 
 def test_invalid_file_is_reported_with_line_and_reason():
-    data, problems = parse_manifest((EXAMPLES / "marketing" / "promo-uplift-draft.yaml").read_text(), "draft.yaml")
+    data, problems = parse_manifest(
+        (EXAMPLES / "marketing" / "promo-uplift-draft.yaml").read_text(), "draft.yaml"
+    )
     assert data is None
     reasons = {(p.line, p.reason.split(":")[0]) for p in problems}
     assert (5, "owners.0.role") in reasons  # role: analyst
@@ -70,19 +72,25 @@ def test_example_folder_syncs_valid_files_and_reports_the_invalid_one(org):
     run = registry_sync(source=source_for(EXAMPLES))
     assert run.status == SyncStatus.SUCCEEDED
     assert set(RegisteredModel.objects.values_list("name", flat=True)) == {
-        "search-query-autocomplete", "warehouse-labour-planner", "promo-uplift-estimator",
+        "search-query-autocomplete",
+        "warehouse-labour-planner",
+        "promo-uplift-estimator",
     }
     assert run.created == 3
     assert {p["item"] for p in run.problems} == {"marketing/promo-uplift-draft.yaml"}
     model = RegisteredModel.objects.get(name="search-query-autocomplete")
     assert model.domain.key == "PERS" and model.lifecycle == "production"
     assert {(o.user.username, o.role) for o in model.ownerships.select_related("user")} == {
-        ("priya", "technical"), ("maria", "business")}
+        ("priya", "technical"),
+        ("maria", "business"),
+    }
     assert sorted(model.tags.values_list("name", flat=True)) == ["ranking", "realtime", "search"]
     assert model.retrain_every_days == 7 and model.primary_metric == "mrr_at_5"
     assert model.contract["inputs"][0] == {"name": "prefix", "type": "string", "required": True}
     assert set(model.input_datasets.values_list("uri", flat=True)) == {
-        "s3://lake/events/web/search_queries", "s3://lake/curated/product/catalog"}
+        "s3://lake/events/web/search_queries",
+        "s3://lake/curated/product/catalog",
+    }
     assert "blocklist" in model.ethical_considerations
 
 
@@ -94,8 +102,9 @@ def test_resync_is_a_no_op_then_follows_edits_and_deletions(org, tmp_path):
     again = registry_sync(source=source)
     assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
 
-    (tmp_path / "churn.yaml").write_text(GOOD.replace("tags: [churn]", "tags: [churn, retention]")
-                                         .replace("every_days: 30", "every_days: 14"))
+    (tmp_path / "churn.yaml").write_text(
+        GOOD.replace("tags: [churn]", "tags: [churn, retention]").replace("every_days: 30", "every_days: 14")
+    )
     (tmp_path / "other.yml").unlink()
     edited = registry_sync(source=source)
     model = RegisteredModel.objects.get(name="churn-predictor")
@@ -108,8 +117,9 @@ def test_resync_is_a_no_op_then_follows_edits_and_deletions(org, tmp_path):
 
 def test_manifest_enriches_a_model_synced_from_another_registry(org, tmp_path):
     mlflow = RegistrySource.objects.create(name="mlflow", kind="mlflow", base_url="http://127.0.0.1:5000")
-    model = RegisteredModel.objects.create(name="churn-predictor", domain_id=1, source=mlflow,
-                                           description="from mlflow")
+    model = RegisteredModel.objects.create(
+        name="churn-predictor", domain_id=1, source=mlflow, description="from mlflow"
+    )
     (tmp_path / "churn.yaml").write_text(GOOD)
     run = registry_sync(source=source_for(tmp_path))
     assert run.status == SyncStatus.SUCCEEDED and not run.problems

@@ -27,8 +27,13 @@ def create(client, **body):
 
 
 def test_admin_adds_a_registry_and_it_is_scheduled(api_as, admin_user, manifests_dir):
-    response = create(api_as(admin_user), name="team-manifests", kind="manifests", base_url=str(manifests_dir),
-                      poll_seconds=120)
+    response = create(
+        api_as(admin_user),
+        name="team-manifests",
+        kind="manifests",
+        base_url=str(manifests_dir),
+        poll_seconds=120,
+    )
     assert response.status_code == 201, response.json()
     assert response.json()["poll_seconds"] == 120
     task = PeriodicTask.objects.get(task="catalog.registry_sync")
@@ -54,8 +59,14 @@ def test_only_admins_configure_registries(request, api_as, role_fixture, manifes
     [
         ({"kind": "mlflow", "base_url": "ftp://registry"}, "base_url"),
         ({"kind": "mlflow", "base_url": "http://m:5000", "poll_seconds": 5}, "poll_seconds"),
-        ({"kind": "mlflow", "base_url": "http://m:5000", "auth": "bearer", "secret_env": "my token"}, "secret_env"),
-        ({"kind": "mlflow", "base_url": "http://m:5000", "auth": "basic", "secret_env": "PW"}, "auth_username"),
+        (
+            {"kind": "mlflow", "base_url": "http://m:5000", "auth": "bearer", "secret_env": "my token"},
+            "secret_env",
+        ),
+        (
+            {"kind": "mlflow", "base_url": "http://m:5000", "auth": "basic", "secret_env": "PW"},
+            "auth_username",
+        ),
         ({"kind": "manifests", "base_url": "relative/dir"}, "base_url"),
         ({"kind": "nexus", "base_url": "http://m"}, "kind"),
         ({"kind": "mlflow", "base_url": "http://m:5000", "password": "hunter2"}, "password"),
@@ -70,15 +81,22 @@ def test_bad_registry_settings_are_400_with_field_messages(api_as, admin_user, b
 
 def test_secret_values_are_never_shown(api_as, admin_user, monkeypatch):
     monkeypatch.setenv("MLFLOW_PROD_TOKEN", "s3cr3t-token-value")
-    response = create(api_as(admin_user), name="prod", kind="mlflow", base_url="http://127.0.0.1:5000",
-                      auth="bearer", secret_env="MLFLOW_PROD_TOKEN")
+    response = create(
+        api_as(admin_user),
+        name="prod",
+        kind="mlflow",
+        base_url="http://127.0.0.1:5000",
+        auth="bearer",
+        secret_env="MLFLOW_PROD_TOKEN",
+    )
     assert response.status_code == 201
     body = api_as(admin_user).get(f"{REGISTRIES}prod/").content.decode()
     assert "MLFLOW_PROD_TOKEN" in body and "s3cr3t-token-value" not in body
 
 
-def test_sync_now_runs_and_shows_in_the_history(api_as, engineer, manifests_dir,
-                                                django_capture_on_commit_callbacks):
+def test_sync_now_runs_and_shows_in_the_history(
+    api_as, engineer, manifests_dir, django_capture_on_commit_callbacks
+):
     RegistrySource.objects.create(name="team", kind="manifests", base_url=str(manifests_dir))
     with django_capture_on_commit_callbacks(execute=True):
         response = api_as(engineer).post(f"{REGISTRIES}team/sync-runs/", {}, format="json")
@@ -111,16 +129,20 @@ def test_manifest_schema_is_published(api_as, scientist):
 
 
 @pytest.mark.parametrize("path", [REGISTRIES, f"{REGISTRIES}team/sync-runs/"])
-def test_registry_lists_cost_the_same_for_3_or_20_rows(api_as, scientist, manifests_dir,
-                                                       django_assert_num_queries, path):
+def test_registry_lists_cost_the_same_for_3_or_20_rows(
+    api_as, scientist, manifests_dir, django_assert_num_queries, path
+):
     client = api_as(scientist)
 
     def add(n):
         for i in range(n):
-            source = RegistrySource.objects.create(name=f"r{RegistrySource.objects.count()}-{i}", kind="manifests",
-                                                   base_url=str(manifests_dir))
+            source = RegistrySource.objects.create(
+                name=f"r{RegistrySource.objects.count()}-{i}", kind="manifests", base_url=str(manifests_dir)
+            )
             SyncRun.objects.create(source=source, status="succeeded")
-        team, _ = RegistrySource.objects.get_or_create(name="team", kind="manifests", base_url=str(manifests_dir))
+        team, _ = RegistrySource.objects.get_or_create(
+            name="team", kind="manifests", base_url=str(manifests_dir)
+        )
         SyncRun.objects.bulk_create([SyncRun(source=team, status="failed", error="x") for _ in range(n)])
 
     add(3)

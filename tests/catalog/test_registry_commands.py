@@ -27,8 +27,9 @@ def run(*args) -> tuple[str, str]:
 
 
 def test_add_registry_then_update_it():
-    out, _ = run("add_registry", "prod", "--kind", "mlflow", "--url", "http://127.0.0.1:5000",
-                 "--poll-seconds", "60")
+    out, _ = run(
+        "add_registry", "prod", "--kind", "mlflow", "--url", "http://127.0.0.1:5000", "--poll-seconds", "60"
+    )
     assert "Added registry 'prod'" in out
     assert PeriodicTask.objects.get(task="catalog.registry_sync").interval.every == 60
     out, _ = run("add_registry", "prod", "--kind", "mlflow", "--url", "http://127.0.0.1:5001", "--disabled")

@@ -26,7 +26,9 @@ def test_domain_rename_reindexes_models_through_a_real_worker(celery_worker_proc
     assert found == {m.pk for m in models}
 
 
-def test_sync_now_runs_through_a_real_worker_against_real_mlflow(celery_worker_process, mlflow_client, admin_user):
+def test_sync_now_runs_through_a_real_worker_against_real_mlflow(
+    celery_worker_process, mlflow_client, admin_user
+):
     import uuid
 
     from catalog.models import RegistrySource, SyncRun, SyncStatus
@@ -35,7 +37,9 @@ def test_sync_now_runs_through_a_real_worker_against_real_mlflow(celery_worker_p
     name = f"worker-model-{uuid.uuid4().hex[:8]}"
     mlflow_client.create_registered_model(name, description="synced by the worker")
     source = RegistrySource.objects.create(
-        name="mlflow-worker", kind="mlflow", base_url=mlflow_client.tracking_uri,
+        name="mlflow-worker",
+        kind="mlflow",
+        base_url=mlflow_client.tracking_uri,
         default_domain=DomainFactory(name="Risk", slug="risk", key="RISK"),
     )
     run = registry_sync_request(actor=admin_user, source=source)

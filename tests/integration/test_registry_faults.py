@@ -17,10 +17,28 @@ from tests.factories import DomainFactory
 
 pytestmark = pytest.mark.django_db
 
-GOOD_MODELS = {"registered_models": [{"name": "fraud-scorer", "last_updated_timestamp": 1_700_000_000_000,
-                                      "description": "v1", "aliases": [{"alias": "champion", "version": "1"}]}]}
-GOOD_VERSIONS = {"model_versions": [{"name": "fraud-scorer", "version": "1", "creation_timestamp": 1_700_000_000_000,
-                                     "last_updated_timestamp": 1_700_000_000_000, "status": "READY", "run_id": ""}]}
+GOOD_MODELS = {
+    "registered_models": [
+        {
+            "name": "fraud-scorer",
+            "last_updated_timestamp": 1_700_000_000_000,
+            "description": "v1",
+            "aliases": [{"alias": "champion", "version": "1"}],
+        }
+    ]
+}
+GOOD_VERSIONS = {
+    "model_versions": [
+        {
+            "name": "fraud-scorer",
+            "version": "1",
+            "creation_timestamp": 1_700_000_000_000,
+            "last_updated_timestamp": 1_700_000_000_000,
+            "status": "READY",
+            "run_id": "",
+        }
+    ]
+}
 
 
 class FakeMlflow:
@@ -89,7 +107,9 @@ def fake():
 @pytest.fixture
 def source(fake):
     domain = DomainFactory(name="Fraud", slug="fraud", key="RISK")
-    return RegistrySource.objects.create(name="flaky", kind="mlflow", base_url=fake.url, default_domain=domain)
+    return RegistrySource.objects.create(
+        name="flaky", kind="mlflow", base_url=fake.url, default_domain=domain
+    )
 
 
 def catalog_state():
@@ -118,8 +138,9 @@ def synced_once(source):
         ("models-ok-versions-500", True, "answered 503"),
     ],
 )
-def test_failures_are_recorded_and_leave_nothing_partial(fake, source, synced_once, monkeypatch, mode, transient,
-                                                          message):
+def test_failures_are_recorded_and_leave_nothing_partial(
+    fake, source, synced_once, monkeypatch, mode, transient, message
+):
     monkeypatch.setattr(mlflow_connector, "REQUEST_TIMEOUT_SECONDS", 1.0)
     before, watermark = synced_once
     fake.mode = mode
@@ -156,7 +177,6 @@ def test_a_good_sync_after_failures_applies_the_change(fake, source, synced_once
 
 def test_task_retries_transient_errors_with_backoff_then_fails(fake, source, monkeypatch):
     from catalog import tasks
-
     from portal.celery import app
 
     delays = []
@@ -199,9 +219,7 @@ def test_backoff_grows_exponentially_with_jitter():
 def test_one_sync_per_source_at_a_time(source):
     from catalog.tasks import SyncLocked, registry_lock
 
-    with registry_lock(source.pk):
-        with pytest.raises(SyncLocked):
-            with registry_lock(source.pk):
-                pass
+    with registry_lock(source.pk), pytest.raises(SyncLocked), registry_lock(source.pk):
+        pass
     with registry_lock(source.pk):  # released after use
         pass
