@@ -2,10 +2,21 @@ import os
 import shutil
 
 import pytest
+from django.db.backends.signals import connection_created
 from rest_framework.test import APIClient
 
 from portal.roles import Role
 from tests.factories import UserFactory
+
+
+def _mark_test_database(sender, connection, **kwargs):
+    """Lets the test runner TRUNCATE the audit table between transactional tests (PostgreSQL trigger)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET modelhouse.test_database = 'on'")
+
+
+connection_created.connect(_mark_test_database)
 
 # CI sets this: a missing service or browser is then a failure, never a silent skip.
 REQUIRE_SERVICES = os.environ.get("MODELHOUSE_REQUIRE_SERVICES") == "1"

@@ -60,6 +60,10 @@ class RegisteredModel(models.Model):
         max_length=10, choices=MetricGoal.choices, default=MetricGoal.MAXIMIZE
     )
 
+    regression_tolerance = models.FloatField(
+        default=0.0, help_text="How much worse than the champion the primary metric may be (absolute)."
+    )
+
     # Retraining schedule: the next due date is derived by the service from the last training.
     retrain_every_days = models.PositiveIntegerField(null=True, blank=True)
     next_retrain_due = models.DateTimeField(null=True, blank=True)

@@ -128,6 +128,18 @@ class MlflowConnector:
             seen.add(token)
         raise RegistryError(f"MLflow's {path} kept paginating past {MAX_PAGES} pages.", transient=False)
 
+    # -- writing -------------------------------------------------------------------------------------
+    def set_alias(self, *, model_name: str, alias: str, version: str) -> None:
+        """Point `alias` at `version` in MLflow (what an approved promotion writes back)."""
+        try:
+            self._request(
+                "POST",
+                "registered-models/alias",
+                json={"name": model_name, "alias": alias, "version": str(version)},
+            )
+        finally:
+            self.client.close()
+
     # -- reading -------------------------------------------------------------------------------------
     def fetch(self, *, since_ms, sweep, known_versions) -> Snapshot:
         try:

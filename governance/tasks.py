@@ -1,0 +1,28 @@
+"""Governance background jobs: take ids, call services, safe to run twice."""
+
+from celery import shared_task
+
+from catalog.registries.base import RegistryError
+from catalog.tasks import backoff_seconds
+
+from .services.promotions import promotion_apply
+
+APPLY_MAX_RETRIES = 5
+
+
+@shared_task(
+    bind=True,
+    name="governance.promotion_apply",
+    acks_late=True,
+    max_retries=APPLY_MAX_RETRIES,
+    soft_time_limit=120,
+    time_limit=180,
+)
+def promotion_apply_task(self, promotion_id: int) -> str:
+    try:
+        promotion = promotion_apply(
+            promotion_id=promotion_id, final_attempt=self.request.retries >= self.max_retries
+        )
+    except RegistryError as exc:
+        raise self.retry(exc=exc, countdown=backoff_seconds(self.request.retries)) from exc
+    return promotion.apply_status
