@@ -68,7 +68,8 @@ def test_postgres_refuses_truncate_outside_test_databases(engineer):
     if connection.vendor != "postgresql":
         pytest.skip("TRUNCATE is PostgreSQL's")
     record(engineer, n=1)
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+    refused = pytest.raises(DatabaseError, match="append-only")
+    with refused, transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL modelhouse.test_database = 'off'")
         cursor.execute("TRUNCATE governance_auditevent CASCADE")
     assert AuditEvent.objects.count() == 1

@@ -94,5 +94,6 @@ def wait_until(predicate, *, timeout: float = 30, interval: float = 0.2, message
     pytest.fail(f"Timed out after {timeout}s waiting for {message}")
 
 
-from .mlflow_server import mlflow_client, mlflow_server  # noqa: E402,F401  (fixtures)
 from tests.governance.conftest import domain, ready_model  # noqa: E402,F401  (fixtures)
+
+from .mlflow_server import mlflow_client, mlflow_server  # noqa: E402,F401  (fixtures)
