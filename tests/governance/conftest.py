@@ -13,7 +13,7 @@ def domain(db):
 
 @pytest.fixture
 def ready_model(scientist, domain, engineer):
-    """A model whose definition of done is complete except verification, with a champion v1 and a better v2."""
+    """Definition of done complete but for verification; a champion v1 and a better v2."""
     model = model_create(
         actor=scientist,
         name="recs-ranker",
