@@ -18,6 +18,9 @@ install: $(STAMP)
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py add_registry demo-manifests --kind manifests --url "$(CURDIR)/examples/manifests" \
+		--poll-seconds 300 --ui-url "" >/dev/null
+	$(BIN)/python manage.py sync_registry demo-manifests --queue
 	MODELHOUSE_PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start
 
 test: install
