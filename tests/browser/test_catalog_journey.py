@@ -1,0 +1,303 @@
+"""A manager signs in, searches the catalog, opens a model and its version, and follows lineage to data.
+
+Drives Debian's /usr/bin/chromium through Playwright (never a downloaded browser) against pytest-django's
+live server, and saves a full-page screenshot of every page into test-artifacts/screenshots/.
+"""
+
+import math
+import os
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from catalog.models import Lifecycle, ModelAlias, PiiCategory, Sensitivity, TrainingReason
+from portal.roles import Role
+from tests.conftest import skip_or_fail
+from tests.factories import (
+    DatasetFactory,
+    DomainFactory,
+    ModelVersionFactory,
+    RegisteredModelFactory,
+    TeamFactory,
+    UserFactory,
+    add_metric,
+    link_dataset,
+)
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls made here are still synchronous.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+PASSWORD = "pw-Browser-Journey-1"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+def seed_catalog():
+    """Two domains, a few models with version histories, metrics over steps, datasets and aliases."""
+    manager = UserFactory(
+        role=Role.MANAGER, username="maria", first_name="Maria", last_name="Keller", password=PASSWORD
+    )
+    sara = UserFactory(role=Role.SCIENTIST, username="sara", first_name="Sara", last_name="Okafor")
+    eric = UserFactory(role=Role.ENGINEER, username="eric", first_name="Eric", last_name="Lindqvist")
+    pers = DomainFactory(
+        name="Personalisation",
+        slug="personalisation",
+        key="PERS",
+        description="Recommendations and retention.",
+    )
+    fcst = DomainFactory(
+        name="Demand forecasting", slug="demand-forecasting", key="FCST", description="Stock and staffing."
+    )
+    team = TeamFactory(name="Retention squad", slug="retention-squad", domain=pers)
+    now = timezone.now()
+    customers = DatasetFactory(
+        name="customers_daily",
+        uri="s3://lake/curated/customers/daily/v3",
+        domain=pers,
+        owner=sara,
+        pii_categories=[PiiCategory.CONTACT, PiiCategory.PURCHASE_HISTORY],
+        sensitivity=Sensitivity.CONFIDENTIAL,
+        description="One row per customer per day: tenure, plan, usage and support contacts.",
+        last_updated_at=now - timedelta(days=2),
+    )
+    events = DatasetFactory(
+        name="app_events_30d",
+        uri="s3://lake/raw/app-events/rolling-30d",
+        domain=pers,
+        owner=eric,
+        pii_categories=[PiiCategory.BEHAVIOUR],
+        sensitivity=Sensitivity.INTERNAL,
+        last_updated_at=now - timedelta(days=41),
+    )
+    holdout = DatasetFactory(
+        name="churn_holdout_2024q4",
+        uri="s3://lake/eval/churn/holdout-2024q4",
+        domain=pers,
+        sensitivity=Sensitivity.INTERNAL,
+    )
+    sales = DatasetFactory(
+        name="store_sales_daily",
+        uri="s3://lake/curated/sales/daily",
+        domain=fcst,
+        sensitivity=Sensitivity.PUBLIC,
+    )
+
+    churn = RegisteredModelFactory(
+        name="churn-predictor",
+        domain=pers,
+        team=team,
+        owners=[sara, eric],
+        tags=["churn", "gbm", "retention"],
+        lifecycle=Lifecycle.PRODUCTION,
+        description=(
+            "Scores every active subscriber's probability of cancelling in the next **30 days**.\n\n"
+            "Used by the retention team to target offers. See the [runbook](https://wiki.example.com/churn)."
+        ),
+        intended_use="Weekly ranking of subscribers for retention offers.",
+        limitations="Weak for customers with under 14 days of tenure (cold start).",
+        ethical_considerations="",
+        retrain_every_days=30,
+        source_url="http://mlflow.example.com/#/models/churn-predictor",
+    )
+    reasons = [
+        TrainingReason.INITIAL,
+        TrainingReason.SCHEDULED,
+        TrainingReason.SCHEDULED,
+        TrainingReason.DRIFT,
+        TrainingReason.SCHEDULED,
+        TrainingReason.MANUAL,
+    ]
+    parent = None
+    for n, reason in enumerate(reasons, start=1):
+        version = ModelVersionFactory(
+            model=churn,
+            version=str(n),
+            parent=parent,
+            training_reason=reason,
+            created_at=now - timedelta(days=40 + (len(reasons) - n) * 28),
+            artifact_digest=f"sha256:{n:02d}9f3c2a7e1b4d8c6f0a5e3b2d1c9f8e7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f",
+            code_repository="https://git.example.com/ds/churn-predictor",
+            source_uri=f"models:/churn-predictor/{n}",
+            hyperparameters={
+                "learning_rate": 0.05,
+                "max_depth": 6 + n % 3,
+                "n_estimators": 400 + 50 * n,
+                "features": ["tenure", "plan", "usage"],
+            },
+        )
+        steps = 3000 if n == len(reasons) else 60
+        auc = 0.78 + 0.015 * n
+        add_metric(version, "auc", [auc - 0.2 * math.exp(-i / (steps / 6)) for i in range(steps)])
+        add_metric(
+            version,
+            "logloss",
+            [0.35 + 0.4 * math.exp(-i / (steps / 8)) + 0.01 * math.sin(i) for i in range(steps)],
+        )
+        add_metric(version, "precision_at_10", [0.3 + 0.02 * n])
+        link_dataset(version, customers, "training")
+        link_dataset(version, events, "training")
+        link_dataset(version, holdout, "evaluation")
+        parent = version
+    ModelAlias.objects.create(model=churn, alias="champion", version=parent)
+    ModelAlias.objects.create(model=churn, alias="challenger", version=churn.versions.get(version="5"))
+
+    upsell = RegisteredModelFactory(
+        name="upsell-propensity",
+        domain=pers,
+        owners=[sara],
+        tags=["gbm"],
+        lifecycle=Lifecycle.STAGING,
+        retrain_every_days=90,
+    )
+    v = ModelVersionFactory(model=upsell, version="1", training_reason=TrainingReason.INITIAL)
+    add_metric(v, "auc", [0.6, 0.7, 0.74])
+    link_dataset(v, customers, "training")
+    RegisteredModelFactory(
+        name="next-best-offer", domain=pers, owners=[eric], tags=["ranking"], lifecycle=Lifecycle.EXPERIMENTAL
+    )
+    demand = RegisteredModelFactory(
+        name="store-demand-forecast",
+        domain=fcst,
+        owners=[eric],
+        tags=["timeseries"],
+        primary_metric="mape",
+        primary_metric_goal="minimize",
+        lifecycle=Lifecycle.PRODUCTION,
+    )
+    for n in (1, 2):
+        v = ModelVersionFactory(model=demand, version=str(n), training_reason=TrainingReason.SCHEDULED)
+        add_metric(v, "mape", [0.2, 0.15, 0.12 - 0.01 * n])
+        link_dataset(v, sales, "training")
+    RegisteredModelFactory(name="legacy-demand", domain=fcst, owners=[sara], lifecycle=Lifecycle.DEPRECATED)
+    return manager, customers
+
+
+@pytest.fixture
+def catalog_data(live_server):
+    # Seeded before Playwright starts: its sync API switches context, and ORM calls made inside it would
+    # open a second connection that outlives the test and blocks dropping the PostgreSQL test database.
+    return seed_catalog()
+
+
+@pytest.fixture
+def browser_page(catalog_data, chromium_path):
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        skip_or_fail("playwright is not installed (pip install -e '.[test]')")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1366, "height": 768})
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.js_errors = errors
+        yield page
+        context.close()
+        browser.close()
+
+
+def shot(page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def test_manager_searches_opens_model_and_sees_charts_and_lineage(live_server, catalog_data, browser_page):
+    manager, customers = catalog_data
+    page = browser_page
+    base = live_server.url
+
+    # Signing in through the form.
+    page.goto(base + "/")
+    assert "/login/" in page.url
+    shot(page, "01-login")
+    page.fill("input[name=username]", manager.username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(base + "/")
+    assert page.locator(".site-user").get_by_text("Manager").is_visible()
+    assert page.locator("table.data tbody tr").count() == 5
+    shot(page, "02-catalog")
+
+    # Searching narrows the list.
+    page.fill("input[name=q]", "churn")
+    page.click("form[role=search] button[type=submit]")
+    page.wait_for_url(re.compile(r".*\?.*q=churn.*"))
+    rows = page.locator("table.data tbody tr")
+    assert rows.count() == 1
+    assert "churn-predictor" in rows.first.inner_text()
+    shot(page, "03-catalog-search")
+
+    # The model page: metric chart drawn by Plotly, lineage SVG drawn by the server.
+    page.click("table.data tbody a:has-text('churn-predictor')")
+    page.wait_for_url(base + "/models/churn-predictor/")
+    page.wait_for_selector("[data-chart='metric-chart-1'] .js-plotly-plot .main-svg")
+    page.wait_for_selector("[data-chart='retraining-chart'] .js-plotly-plot .main-svg")
+    assert page.locator("[data-chart='metric-chart-1'] .gtitle").text_content().startswith("auc")
+    lineage = page.locator("#lineage svg.lineage-svg")
+    assert lineage.is_visible()
+    assert "customers_daily" in lineage.inner_html()
+    shot(page, "04-model")
+
+    # A version page: metric histories (downsampled) and the same lineage.
+    page.click("#versions a:has-text('v6')")
+    page.wait_for_url(base + "/models/churn-predictor/versions/6/")
+    page.wait_for_selector("[data-chart='history-chart-1'] .js-plotly-plot .main-svg")
+    assert page.locator("#lineage svg.lineage-svg").is_visible()
+    history_title = page.locator("[data-chart='history-chart-1'] .gtitle").text_content()
+    assert "2,000 of 3,000 points shown" in history_title
+    shot(page, "05-version")
+
+    # Lineage links to the dataset, which lists the models that use it.
+    page.locator("#lineage svg a", has_text="customers_daily").first.click()
+    page.wait_for_url(base + f"/datasets/{customers.pk}/")
+    usage = page.locator("#usage")
+    assert "churn-predictor" in usage.inner_text() and "upsell-propensity" in usage.inner_text()
+    shot(page, "06-dataset")
+
+    page.click("nav.site-nav >> text=Datasets")
+    page.wait_for_url(base + "/datasets/")
+    assert page.locator("table.data tbody tr").count() == 4
+    shot(page, "07-datasets")
+
+    page.click("nav.site-nav >> text=Domains")
+    page.wait_for_url(base + "/domains/")
+    assert page.locator(".domain-card").count() == 2
+    shot(page, "08-domains")
+
+    page.click(".domain-card h2 a:has-text('Personalisation')")
+    page.wait_for_url(base + "/domains/personalisation/")
+    page.wait_for_selector("[data-chart='lifecycle-chart'] .js-plotly-plot .main-svg")
+    shot(page, "09-domain")
+
+    # Bad input is a readable 400, unknown things a friendly 404.
+    response = page.goto(base + "/?domain=nowhere")
+    assert response.status == 400
+    assert page.locator(".alert--error").is_visible()
+    shot(page, "10-catalog-error")
+    response = page.goto(base + "/models/no-such-model/")
+    assert response.status == 404
+    shot(page, "11-not-found")
+
+    # Nothing on the pages threw in the browser.
+    assert page.js_errors == []
+
+    # Signing out is a POST with the CSRF token.
+    page.goto(base + "/")
+    page.click("form.logout-form button")
+    page.wait_for_url(re.compile(r".*/login/.*"))
