@@ -86,3 +86,40 @@ def can_retry_apply(user) -> bool:
 # -- audit ------------------------------------------------------------------------------------------------
 def can_view_audit(user) -> bool:
     return user.is_authenticated and has_role(user, Role.COMPLIANCE)
+
+
+# -- data access ------------------------------------------------------------------------------------------
+def can_request_access(user) -> bool:
+    return user.is_authenticated and getattr(user, "pk", None) is not None
+
+
+def can_manage_purposes(user) -> bool:
+    return user.is_authenticated and has_role(user, Role.COMPLIANCE)
+
+
+def step_decision_refusal(user, step) -> str | None:
+    """Why `user` may not decide this approval step, or None. Nobody decides on their own request; an owner
+    step belongs to the dataset's owner (compliance stands in when there is none); the compliance step to
+    compliance officers."""
+    if not user.is_authenticated or getattr(user, "pk", None) is None:
+        return "Sign in to decide on access requests."
+    if user.pk == step.request.requester_id:
+        return "Nobody approves their own access request."
+    is_compliance = Role.COMPLIANCE.value in user_roles(user)
+    if step.kind == "owner":
+        if step.approver_id is None:
+            return None if is_compliance else "This dataset has no owner to ask, so compliance decides."
+        return None if user.pk == step.approver_id else "Only the dataset's owner decides this step."
+    return None if is_compliance else "Only compliance officers give the compliance approval."
+
+
+def can_revoke_grant(user) -> bool:
+    return user.is_authenticated and Role.COMPLIANCE.value in user_roles(user)
+
+
+def can_run_campaigns(user) -> bool:
+    return user.is_authenticated and Role.COMPLIANCE.value in user_roles(user)
+
+
+def can_withdraw_access_request(user, request) -> bool:
+    return user.is_authenticated and user.pk == request.requester_id

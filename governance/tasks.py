@@ -26,3 +26,24 @@ def promotion_apply_task(self, promotion_id: int) -> str:
     except RegistryError as exc:
         raise self.retry(exc=exc, countdown=backoff_seconds(self.request.retries)) from exc
     return promotion.apply_status
+
+
+@shared_task(name="governance.grants_expire", acks_late=True, soft_time_limit=600, time_limit=900)
+def grants_expire_task() -> list[int]:
+    from .services.data_access import grants_expire
+
+    return grants_expire()
+
+
+@shared_task(name="governance.grants_remind", acks_late=True, soft_time_limit=600, time_limit=900)
+def grants_remind_task() -> int:
+    from .services.data_access import grants_remind
+
+    return grants_remind()
+
+
+@shared_task(name="governance.campaigns_close", acks_late=True, soft_time_limit=600, time_limit=900)
+def campaigns_close_task() -> list[int]:
+    from .services.data_access import campaigns_close_due
+
+    return campaigns_close_due()

@@ -12,9 +12,25 @@ class PiiCategory(models.TextChoices):
     FINANCIAL = "financial", "Financial"
     HEALTH = "health", "Health"
     BIOMETRIC = "biometric", "Biometric"
+    GENETIC = "genetic", "Genetic"
+    ETHNIC_ORIGIN = "ethnic_origin", "Racial or ethnic origin"
+    POLITICAL_OPINION = "political_opinion", "Political opinions"
+    RELIGION = "religion", "Religious or philosophical beliefs"
+    TRADE_UNION = "trade_union", "Trade-union membership"
+    SEX_LIFE = "sex_life", "Sex life or orientation"
 
 
-SPECIAL_CATEGORIES = {PiiCategory.HEALTH, PiiCategory.BIOMETRIC}
+# GDPR Art. 9 special categories: processing needs an explicit exception and, here, a DPIA.
+SPECIAL_CATEGORIES = {
+    PiiCategory.HEALTH,
+    PiiCategory.BIOMETRIC,
+    PiiCategory.GENETIC,
+    PiiCategory.ETHNIC_ORIGIN,
+    PiiCategory.POLITICAL_OPINION,
+    PiiCategory.RELIGION,
+    PiiCategory.TRADE_UNION,
+    PiiCategory.SEX_LIFE,
+}
 
 
 class Sensitivity(models.TextChoices):
@@ -43,6 +59,7 @@ class Dataset(models.Model):
     pii_categories = models.JSONField(default=list, blank=True)
     sensitivity = models.CharField(max_length=20, choices=Sensitivity.choices, default=Sensitivity.INTERNAL)
     last_updated_at = models.DateTimeField(null=True, blank=True, help_text="Freshness: last data refresh.")
+    retention_days = models.PositiveIntegerField(null=True, blank=True, help_text="How long rows are kept.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

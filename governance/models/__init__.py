@@ -1,4 +1,20 @@
 from .audit import AuditEvent
+from .data_access import (
+    GRANT_STATUSES,
+    OPEN_STATUSES,
+    AccessRequest,
+    AccessRequestDataset,
+    AccessStatus,
+    ApprovalStep,
+    Attestation,
+    Campaign,
+    CampaignItem,
+    LegalBasis,
+    ModelPurpose,
+    Purpose,
+    StepKind,
+    StepStatus,
+)
 from .dod import ATTESTED_ITEMS, DodAttestation, DodItem
 from .promotions import ApplyStatus, Gate, GateWaiver, PromotionRequest, PromotionStatus
 from .work_items import (
@@ -15,6 +31,20 @@ from .work_items import (
 )
 
 __all__ = [
+    "GRANT_STATUSES",
+    "OPEN_STATUSES",
+    "AccessRequest",
+    "AccessRequestDataset",
+    "AccessStatus",
+    "ApprovalStep",
+    "Attestation",
+    "Campaign",
+    "CampaignItem",
+    "LegalBasis",
+    "ModelPurpose",
+    "Purpose",
+    "StepKind",
+    "StepStatus",
     "PRIORITY_RANK",
     "PRIORITY_RANK_MAP",
     "ATTESTED_ITEMS",

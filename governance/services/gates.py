@@ -105,16 +105,20 @@ def _no_blocking_incident(promotion) -> tuple[bool, str]:
 
 
 def data_access_evidence(promotion) -> tuple[bool, str]:
-    """Every training dataset with personal data needs approved, unexpired access (the data-access service
-    plugs in its grant check here)."""
-    personal = [
-        link.dataset.name
-        for link in promotion.version.dataset_links.select_related("dataset")
-        if link.role == "training" and link.dataset.pii_categories
-    ]
+    """Every training dataset with personal data is covered today by an approved, unexpired grant to the
+    model's owners or team for the model's purpose (the same check the version page shows)."""
+    from django.utils import timezone
+
+    from .data_access import version_data_uses
+
+    uses = version_data_uses(version=promotion.version, at=timezone.localdate())
+    personal = [u for u in uses if u.needs_grant]
     if not personal:
         return True, "No training dataset holds personal data."
-    return False, f"No approved access grant recorded for: {', '.join(sorted(personal))}."
+    missing = [u for u in personal if not u.covered]
+    if missing:
+        return False, " ".join(f"{u.dataset.name}: {u.reason}" for u in missing)
+    return True, " ".join(f"{u.dataset.name}: {u.reason}" for u in personal)
 
 
 GATES = {
