@@ -183,6 +183,10 @@ SPECTACULAR_SETTINGS = {
 MODELHOUSE_MAX_DESCRIPTION_CHARS = 20_000
 MODELHOUSE_PAGE_SIZE_MAX = 200
 
+# Verification sandbox: the interpreter scientists' scripts run with (readable by the sandbox user).
+MODELHOUSE_SANDBOX_PYTHON = env.str("MODELHOUSE_SANDBOX_PYTHON", default="")
+MODELHOUSE_SANDBOX_DIR = env.str("MODELHOUSE_SANDBOX_DIR", default="")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
