@@ -47,3 +47,32 @@ def campaigns_close_task() -> list[int]:
     from .services.data_access import campaigns_close_due
 
     return campaigns_close_due()
+
+
+VERIFICATION_MAX_RETRIES = 2  # three attempts in all for a script that crashes
+
+
+@shared_task(
+    bind=True,
+    name="governance.verification_run",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=VERIFICATION_MAX_RETRIES,
+    soft_time_limit=1900,
+    time_limit=2000,
+)
+def verification_run_task(self, run_id: int) -> str | None:
+    from .services.verification import ScriptCrashed, verification_execute
+
+    try:
+        run = verification_execute(run_id=run_id, final_attempt=self.request.retries >= self.max_retries)
+    except ScriptCrashed as exc:
+        raise self.retry(exc=exc, countdown=backoff_seconds(self.request.retries) / 5) from exc
+    return run.status if run else None
+
+
+@shared_task(name="governance.verification_schedule", acks_late=True, soft_time_limit=600, time_limit=900)
+def verification_schedule_task() -> int:
+    from .services.verification import verification_queue_scheduled
+
+    return verification_queue_scheduled()

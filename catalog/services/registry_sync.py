@@ -438,6 +438,11 @@ def _apply_versions(
     counts.created += len(to_create)
     counts.updated += len(to_update)
     counts.touched_models.update(v.model_id for v in to_create + to_update)
+    if to_create:
+        from .. import hooks
+
+        new_ids = [v.pk for v in to_create]
+        transaction.on_commit(lambda: hooks.versions_created(new_ids))
     _link_parents(result.values())
     return result
 

@@ -17,6 +17,7 @@ from .data_access import (
 )
 from .dod import ATTESTED_ITEMS, DodAttestation, DodItem
 from .promotions import ApplyStatus, Gate, GateWaiver, PromotionRequest, PromotionStatus
+from .verification import FINAL_STATUSES, RunStatus, VerificationRun, VerificationScript
 from .work_items import (
     PRIORITY_RANK,
     Comment,
@@ -31,6 +32,10 @@ from .work_items import (
 )
 
 __all__ = [
+    "FINAL_STATUSES",
+    "RunStatus",
+    "VerificationRun",
+    "VerificationScript",
     "GRANT_STATUSES",
     "OPEN_STATUSES",
     "AccessRequest",

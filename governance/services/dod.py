@@ -11,7 +11,14 @@ from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from catalog.models import ModelVersion, RegisteredModel, VersionDataset
 
 from .. import policies
-from ..models import ATTESTED_ITEMS, DodAttestation, DodItem
+from ..models import (
+    ATTESTED_ITEMS,
+    FINAL_STATUSES,
+    DodAttestation,
+    DodItem,
+    VerificationRun,
+    VerificationScript,
+)
 from .audit import audit_record
 
 
@@ -66,13 +73,32 @@ def dod_queryset(queryset: QuerySet[RegisteredModel]) -> QuerySet[RegisteredMode
             Prefetch(
                 "latest_version__dataset_links", queryset=VersionDataset.objects.filter(role="training")
             ),
+            Prefetch(
+                "verification_scripts",
+                queryset=VerificationScript.objects.filter(is_active=True),
+                to_attr="active_verification_scripts",
+            ),
+            Prefetch(
+                "latest_version__verification_runs",
+                queryset=VerificationRun.objects.filter(status__in=FINAL_STATUSES).order_by(
+                    "-finished_at", "-id"
+                ),
+                to_attr="finished_verification_runs",
+            ),
         )
     )
 
 
 def verification_evidence(model: RegisteredModel) -> tuple[bool, str]:
-    """Whether a verification script exists and its latest run passed (the verification service plugs in)."""
-    return False, "No verification script recorded for this model yet."
+    """Whether the model has verification scripts and their latest runs on the latest version passed."""
+    from .verification import verification_verdict
+
+    version = model.latest_version
+    return verification_verdict(
+        version=version,
+        scripts=getattr(model, "active_verification_scripts", None),
+        runs=getattr(version, "finished_verification_runs", None) if version else None,
+    )
 
 
 def dod_evaluate(*, model: RegisteredModel) -> DodReport:

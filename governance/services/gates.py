@@ -45,10 +45,9 @@ def _definition_of_done(promotion) -> tuple[bool, str]:
 
 
 def _verification(promotion) -> tuple[bool, str]:
-    from .dod import verification_evidence
+    from .verification import verification_verdict
 
-    passed, note = verification_evidence(promotion.model)
-    return passed, note if not passed else "Latest verification run passed."
+    return verification_verdict(version=promotion.version)
 
 
 def champion_for(promotion) -> object | None:

@@ -98,6 +98,9 @@ def promotion_request(
     item = work_item_transition(actor=actor, item=item, to_status=IN_REVIEW, _system=True)
     promotion.work_item = item
     promotion.save(update_fields=["work_item"])
+    from .verification import verification_queue
+
+    verification_queue(version=version, trigger="promotion")  # fresh evidence for the decision
     audit_record(
         actor=actor,
         action="promotion.requested",

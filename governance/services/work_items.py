@@ -158,7 +158,7 @@ def work_item_update(*, actor, item: WorkItem, labels=None, **fields) -> WorkIte
     if unknown:
         raise ValidationError(f"Cannot change {', '.join(sorted(unknown))}.")
     item = WorkItem.objects.select_for_update().get(pk=item.pk)
-    _clean({**_snapshot(item, ("model",)), **fields} if "version" in fields else fields)
+    _clean({"model": item.model, **fields} if "version" in fields else fields)
     changed = [k for k, v in fields.items() if getattr(item, k) != v]
     before = _snapshot(item, changed)
     for key in changed:
