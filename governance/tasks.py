@@ -76,3 +76,34 @@ def verification_schedule_task() -> int:
     from .services.verification import verification_queue_scheduled
 
     return verification_queue_scheduled()
+
+
+@shared_task(name="governance.monitor", acks_late=True, soft_time_limit=900, time_limit=1200)
+def monitor_task(condition: str) -> dict:
+    """One monitoring check; django-celery-beat runs one entry per condition."""
+    from .services.monitoring import monitoring_run
+
+    return monitoring_run(condition=condition)
+
+
+DELIVERY_MAX_RETRIES = 5
+
+
+@shared_task(
+    bind=True,
+    name="governance.delivery_send",
+    acks_late=True,
+    max_retries=DELIVERY_MAX_RETRIES,
+    soft_time_limit=60,
+    time_limit=90,
+)
+def delivery_send_task(self, delivery_id: int) -> str:
+    from .services.monitoring import DeliveryFailed, delivery_send
+
+    try:
+        delivery = delivery_send(
+            delivery_id=delivery_id, final_attempt=self.request.retries >= self.max_retries
+        )
+    except DeliveryFailed as exc:
+        raise self.retry(exc=exc, countdown=backoff_seconds(self.request.retries)) from exc
+    return delivery.status

@@ -16,6 +16,18 @@ from .data_access import (
     StepStatus,
 )
 from .dod import ATTESTED_ITEMS, DodAttestation, DodItem
+from .monitoring import (
+    ACTIVE_STATES,
+    Alert,
+    AlertCondition,
+    AlertState,
+    Delivery,
+    Mitigation,
+    MonitoringPolicy,
+    NotificationChannel,
+    PredictionStats,
+    Severity,
+)
 from .promotions import ApplyStatus, Gate, GateWaiver, PromotionRequest, PromotionStatus
 from .verification import FINAL_STATUSES, RunStatus, VerificationRun, VerificationScript
 from .work_items import (
@@ -32,6 +44,16 @@ from .work_items import (
 )
 
 __all__ = [
+    "ACTIVE_STATES",
+    "Alert",
+    "AlertCondition",
+    "AlertState",
+    "Delivery",
+    "Mitigation",
+    "MonitoringPolicy",
+    "NotificationChannel",
+    "PredictionStats",
+    "Severity",
     "FINAL_STATUSES",
     "RunStatus",
     "VerificationRun",

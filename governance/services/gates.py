@@ -94,6 +94,11 @@ def _no_regression(promotion) -> tuple[bool, str]:
 
 
 def _no_blocking_incident(promotion) -> tuple[bool, str]:
+    from .monitoring import promotions_blocked
+
+    alert = promotions_blocked(promotion.model)
+    if alert is not None:
+        return False, f"Blocked by the open critical alert '{alert.get_condition_display()}': {alert.summary}"
     keys = list(
         WorkItem.objects.filter(model=promotion.model, type="incident", priority__in=BLOCKING_PRIORITIES)
         .exclude(status__in=CLOSED)

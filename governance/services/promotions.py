@@ -322,7 +322,7 @@ def promotion_retry_apply(*, actor, promotion: PromotionRequest) -> PromotionReq
 
 @transaction.atomic
 def promotion_rollback(
-    *, actor, model: RegisteredModel, target: str = "production", reason: str = ""
+    *, actor, model: RegisteredModel, target: str = "production", reason: str = "", automatic: bool = False
 ) -> PromotionRequest:
     """One action: request promotion of the version that held `target` before the current one."""
     history = list(
@@ -344,4 +344,5 @@ def promotion_rollback(
         target=target,
         is_rollback=True,
         justification=reason.strip() or f"Roll back {target} to the previously approved v{previous.version}.",
+        is_automatic=automatic,
     )
