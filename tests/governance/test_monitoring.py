@@ -10,7 +10,6 @@ from django.utils import timezone
 from catalog.models import Dataset, ModelAlias, ModelVersion, RegisteredModel
 from governance.models import (
     Alert,
-    AlertCondition,
     AuditEvent,
     Delivery,
     MonitoringPolicy,
