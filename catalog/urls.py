@@ -14,4 +14,10 @@ urlpatterns = [
     path("datasets/<int:pk>/", views.DatasetDetailView.as_view(), name="dataset-detail"),
     path("domains/", views.DomainListView.as_view(), name="domain-list"),
     path("domains/<slug:slug>/", views.DomainDetailView.as_view(), name="domain-detail"),
+    path("registries/", views.RegistryListView.as_view(), name="registry-list"),
+    # Before <name>/: "new" is reserved (the form refuses it as a registry name).
+    path("registries/new/", views.RegistryFormView.as_view(), name="registry-create"),
+    path("registries/<str:name>/", views.RegistryDetailView.as_view(), name="registry-detail"),
+    path("registries/<str:name>/edit/", views.RegistryFormView.as_view(), name="registry-edit"),
+    path("registries/<str:name>/sync/", views.RegistrySyncView.as_view(), name="registry-sync"),
 ]

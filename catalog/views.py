@@ -8,19 +8,25 @@ from __future__ import annotations
 import json
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+from django.shortcuts import redirect
 from django.utils import timezone
+from django.views import View
 from django.views.generic import TemplateView
 
 from portal.pagination import keyset_paginate, parse_page_size, querystring_with
 
-from . import charts, selectors
+from . import charts, policies, registry_charts, selectors
+from .forms import RegistrySourceForm
 from .lineage import lineage_svg
-from .models import Lifecycle, PiiCategory, Sensitivity
+from .models import CatalogEventKind, Lifecycle, PiiCategory, RegistryKind, Sensitivity, SyncStatus
 from .models.datasets import SPECIAL_CATEGORIES
 from .selectors.datasets import DATASET_ORDERING
 from .selectors.models import DEFAULT_MODEL_SORT, MODEL_SORTS
+from .selectors.registries import SYNC_RUN_ORDERING, sync_run_recent
+from .services import registries as registry_services
 
 LIST_PAGE_SIZE = 25
 VERSIONS_PAGE_SIZE = 25
@@ -196,6 +202,7 @@ class ModelDetailView(CatalogPage):
                 ("Ethical considerations", model.ethical_considerations),
             ],
         )
+        context.update(model_registry_context(model))
         return context
 
     def get_page_data(self) -> dict:
@@ -344,3 +351,176 @@ class DomainDetailView(CatalogPage):
         filters = {"domain": self.kwargs["slug"], "lifecycle": self.request.GET.get("lifecycle", "")}
         models = selectors.model_list(user=self.request.user, filters=filters)
         return self.paginate(models, ordering=("name", "id"), default_size=DOMAIN_MODELS_PAGE_SIZE)
+
+
+# --- Registries -----------------------------------------------------------------------------------------
+
+REGISTRY_PAGE_SIZE = 50
+SYNC_RUNS_PAGE_SIZE = 25
+SYNC_CHART_RUNS = 30
+REGISTRY_EVENTS = 20
+MODEL_EVENTS = 10
+
+
+def duration_label(seconds: float | None) -> str:
+    """ "40 ms", "4.2 s", "42 s", "5 min", "2 h 5 min": short, for tables."""
+    if seconds is None:
+        return ""
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
+def event_summary(event) -> str:
+    """What a registry sync saw happen to a model, in a few words ("@champion moved v2 → v3")."""
+    details = event.details if isinstance(event.details, dict) else {}
+    label = details.get("version") or (event.version.version if event.version else "?")
+    alias = f"@{event.alias}"
+    if event.kind == CatalogEventKind.ALIAS_SET:
+        return f"{alias} set to v{label}"
+    if event.kind == CatalogEventKind.ALIAS_MOVED:
+        return f"{alias} moved v{details.get('from_version', '?')} → v{details.get('to_version', label)}"
+    if event.kind == CatalogEventKind.ALIAS_REMOVED:
+        return f"{alias} removed (it pointed at v{label})"
+    if event.kind == CatalogEventKind.VERSION_REMOVED:
+        return f"v{label} removed from the registry"
+    if event.kind == CatalogEventKind.MODEL_REMOVED:
+        return "model removed from the registry"
+    return event.get_kind_display()
+
+
+def event_rows(events) -> list[dict]:
+    return [{"event": e, "summary": event_summary(e)} for e in events]
+
+
+def _columns(value) -> list[dict]:
+    return [c for c in value if isinstance(c, dict)] if isinstance(value, list) else []
+
+
+def model_registry_context(model) -> dict:
+    """What templates/catalog/_model_registry.html shows: one query (the events) on top of model_detail()."""
+    contract = model.contract if isinstance(model.contract, dict) else {}
+    tags = model.registry_tags if isinstance(model.registry_tags, dict) else {}
+    return {
+        "registry_tags": sorted(tags.items()),
+        "contract_inputs": _columns(contract.get("inputs")),
+        "contract_outputs": _columns(contract.get("outputs")),
+        "input_datasets": list(model.input_datasets.all()),
+        "registry_events": event_rows(selectors.catalog_event_list(model=model, limit=MODEL_EVENTS)),
+    }
+
+
+class RegistryListView(CatalogPage):
+    template_name = "catalog/registry_list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["can_manage"] = policies.can_manage_registries(self.request.user)
+        return context
+
+    def get_page_data(self) -> dict:
+        sources = selectors.registry_list(user=self.request.user)
+        data = self.paginate(sources, ordering=("name", "id"), default_size=REGISTRY_PAGE_SIZE)
+        data["rows"] = [{"source": s, "poll": duration_label(s.poll_seconds)} for s in data["page"].items]
+        return data
+
+
+class RegistryDetailView(CatalogPage):
+    template_name = "catalog/registry_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        source = self.source = selectors.registry_detail(user=user, name=kwargs["name"])
+        recent = sync_run_recent(source=source, limit=SYNC_CHART_RUNS)
+        context.update(
+            source=source,
+            poll=duration_label(source.poll_seconds),
+            is_manifests=source.kind == RegistryKind.MANIFESTS,
+            can_sync=policies.can_trigger_sync(user),
+            can_manage=policies.can_manage_registries(user),
+            sync_chart=registry_charts.sync_runs_figure(recent) if len(recent) > 1 else None,
+            events=event_rows(selectors.catalog_event_list(source=source, limit=REGISTRY_EVENTS)),
+        )
+        return context
+
+    def get_page_data(self) -> dict:
+        data = self.paginate(
+            selectors.sync_run_list(source=self.source),
+            ordering=SYNC_RUN_ORDERING,
+            default_size=SYNC_RUNS_PAGE_SIZE,
+        )
+        # The newest finished run's error and problems are what a team looks for: shown unfolded.
+        newest_finished = None
+        if not self.request.GET.get("cursor"):
+            newest_finished = next((r for r in data["page"].items if r.status != SyncStatus.RUNNING), None)
+        data["runs"] = [
+            {
+                "run": run,
+                "duration": duration_label(run.duration_seconds),
+                "problems": run.problems if isinstance(run.problems, list) else [],
+                "open": run is newest_finished,
+            }
+            for run in data["page"].items
+        ]
+        return data
+
+
+class RegistrySyncView(View):
+    """POST: "Sync now" (or a full sync) for engineers and admins; the service refuses anyone else (403)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, name):
+        source = selectors.registry_detail(user=request.user, name=name)
+        full = request.POST.get("full", "") in ("1", "true", "on")
+        run = registry_services.registry_sync_request(actor=request.user, source=source, full=full)
+        kind = "Full sync" if full else "Sync"
+        messages.success(request, f"{kind} #{run.pk} queued. It is listed in the history below.")
+        return redirect(f"{source.get_absolute_url()}#history")
+
+
+class RegistryFormView(TemplateView):
+    """Add (no name in the URL) or change a registry. Admins only; the service checks the settings."""
+
+    template_name = "catalog/registry_form.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not policies.can_manage_registries(request.user):
+            raise PermissionDenied("Only admins configure registries.")
+        name = kwargs.get("name")
+        self.source = selectors.registry_detail(user=request.user, name=name) if name else None
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.setdefault("form", RegistrySourceForm(source=self.source))
+        context["source"] = self.source
+        return context
+
+    def post(self, request, *args, **kwargs):
+        form = RegistrySourceForm(request.POST, source=self.source)
+        if form.is_valid():
+            try:
+                if self.source is None:
+                    source = registry_services.registry_source_create(
+                        actor=request.user, **form.service_fields()
+                    )
+                    messages.success(request, f"Registry {source.name} added; it is polled on its schedule.")
+                else:
+                    source = registry_services.registry_source_update(
+                        actor=request.user, source=self.source, **form.service_fields()
+                    )
+                    messages.success(request, f"Registry {source.name} saved.")
+                return redirect(source.get_absolute_url())
+            except ValidationError as exc:
+                form.add_service_errors(exc)
+        return self.render_to_response(self.get_context_data(form=form), status=400)

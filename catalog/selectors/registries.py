@@ -38,3 +38,13 @@ def catalog_event_list(*, model=None, source=None, limit: int = 50) -> list[Cata
     if source is not None:
         qs = qs.filter(source=source)
     return list(qs[:limit])
+
+
+def sync_run_recent(*, source: RegistrySource, limit: int = 30) -> list[dict]:
+    """The source's last `limit` runs, oldest first, as the few values a chart of them needs."""
+    rows = (
+        SyncRun.objects.filter(source=source)
+        .order_by(*SYNC_RUN_ORDERING)
+        .values("id", "status", "started_at", "finished_at", "created", "updated", "removed")[:limit]
+    )
+    return list(reversed(rows))
