@@ -27,7 +27,7 @@ class Priority(models.TextChoices):
 
 
 PRIORITY_RANK = {p: i for i, p in enumerate(Priority.values)}  # blocker first
-Status = models.TextChoices("Status", [(k, v) for k, v in STATUS_LABELS.items()])
+Status = models.TextChoices("Status", [(k.upper(), (k, v)) for k, v in STATUS_LABELS.items()])
 DUE_SOON = timedelta(days=2)
 
 
