@@ -54,6 +54,7 @@ urlpatterns = _api_views_only(
         # Username + password -> token; the one API view anonymous clients may call.
         path("auth/token/", ObtainToken.as_view(), name="api-token"),
         path("", include("catalog.api.urls")),
+        path("", include("governance.api.urls")),
         # Only paths ending in '/': without the slash, APPEND_SLASH still redirects to the right URL.
         re_path(r"^.*/$", ApiNotFound.as_view(), name="api-not-found"),
     ]
