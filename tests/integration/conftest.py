@@ -33,6 +33,16 @@ def database_url() -> str:
 @pytest.fixture
 def celery_worker_process(transactional_db, tmp_path):
     """Start `celery worker` on a private queue; tasks sent from the test go to it. Yields the queue name."""
+    yield from _worker(tmp_path, pool="solo")
+
+
+@pytest.fixture
+def prefork_worker(transactional_db, tmp_path):
+    """A prefork worker with two pool processes. Yields (queue, worker process, log path)."""
+    yield from _worker(tmp_path, pool="prefork", concurrency=2, details=True)
+
+
+def _worker(tmp_path, *, pool: str, concurrency: int = 1, details: bool = False):
     if connection.vendor != "postgresql":
         skip_or_fail("needs PostgreSQL (set DATABASE_URL)")
     if not settings.REDIS_URL:
@@ -54,7 +64,8 @@ def celery_worker_process(transactional_db, tmp_path):
             "-A",
             "portal",
             "worker",
-            "--pool=solo",
+            f"--pool={pool}",
+            f"--concurrency={concurrency}",
             "-Q",
             queue,
             "--without-mingle",
@@ -75,7 +86,7 @@ def celery_worker_process(transactional_db, tmp_path):
             if proc.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"Celery worker did not start:\n{log.read_text()}")
             time.sleep(0.3)
-        yield queue
+        yield (queue, proc, log) if details else queue
     finally:
         celery_app.conf.task_always_eager, celery_app.conf.task_default_queue = previous
         proc.terminate()
