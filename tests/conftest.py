@@ -67,13 +67,15 @@ def api_client():
 
 
 @pytest.fixture
-def api_as(api_client):
-    """api_as(user) -> an APIClient authenticated with that user's token."""
+def api_as(db):
+    """api_as(user) -> a new APIClient authenticated with that user's token (one per call, so a test can
+    hold several people's clients at once)."""
     from portal.services import user_token
 
     def login(user):
-        api_client.credentials(HTTP_AUTHORIZATION=f"Token {user_token(user=user)}")
-        return api_client
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {user_token(user=user)}")
+        return client
 
     return login
 

@@ -24,22 +24,6 @@ AUDIT = "/api/v1/audit-events/"
 GOV_MODELS = "/api/v1/governance/models/"
 
 
-@pytest.fixture
-def api_as(db):
-    """api_as(user) -> a new APIClient with that user's token. (The shared fixture re-uses one client, so
-    two people's clients could not be held at once.)"""
-    from rest_framework.test import APIClient
-
-    from portal.services import user_token
-
-    def login(user):
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {user_token(user=user)}")
-        return client
-
-    return login
-
-
 def post_json(client, url, data=None):
     return client.post(url, {} if data is None else data, format="json")
 
