@@ -8,13 +8,15 @@ from catalog.demo import (
     demo_scale_generate,
     progress_silent,
 )
+from governance.demo import demo_governance_seed
 
 
 class Command(BaseCommand):
     help = (
         "Fill the catalog with a demo organisation: users of every role, domains, teams, datasets and "
-        "~30 models with versions, metrics and lineage. Safe to run again. With --scale N, add N synthetic "
-        "models through bulk inserts instead (for performance work)."
+        "~30 models with versions, metrics and lineage, then its governance: work items, promotions, data "
+        "access, verification runs and alerts. Safe to run again. With --scale N, add N synthetic models "
+        "through bulk inserts instead (for performance work)."
     )
 
     def add_arguments(self, parser):
@@ -48,6 +50,7 @@ class Command(BaseCommand):
                     f"{made['metric_points']:,} metric points, {made['aliases']} aliases, "
                     f"{made['datasets']} datasets, {made['users']} new users."
                 )
+            demo_governance_seed(progress=progress)
         if verbosity:
             self._print_logins()
 
