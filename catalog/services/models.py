@@ -27,7 +27,27 @@ EDITABLE_FIELDS = (
     "retrain_every_days",
     "source",
     "source_url",
+    "contract",
+    "regression_tolerance",
 )
+COLUMN_TYPES = {"string", "integer", "number", "boolean", "datetime", "date", "array", "object"}
+
+
+def _clean_contract(contract) -> dict:
+    """{"inputs": [{name, type, ...}], "outputs": [...]}, as the manifest schema describes it."""
+    if not isinstance(contract, dict) or set(contract) - {"inputs", "outputs"}:
+        raise ValidationError({"contract": "Give an object with 'inputs' and 'outputs' lists."})
+    for side in ("inputs", "outputs"):
+        columns = contract.get(side, [])
+        if not isinstance(columns, list) or len(columns) > 500:
+            raise ValidationError({"contract": f"'{side}' must be a list of up to 500 columns."})
+        for i, column in enumerate(columns):
+            if not isinstance(column, dict) or not str(column.get("name", "")).strip():
+                raise ValidationError({"contract": f"{side}[{i}] needs a name."})
+            if column.get("type") not in COLUMN_TYPES:
+                types = ", ".join(sorted(COLUMN_TYPES))
+                raise ValidationError({"contract": f"{side}[{i}].type must be one of {types}."})
+    return contract
 
 
 def _clean_name(name: str) -> str:
@@ -176,6 +196,8 @@ def model_update(*, actor, model: RegisteredModel, tags=None, owners=None, **fie
     if unknown:
         raise ValidationError(f"Unknown fields: {', '.join(sorted(unknown))}.")
     _clean_texts(fields)
+    if "contract" in fields:
+        fields["contract"] = _clean_contract(fields["contract"])
     if contains_nul([list(tags or ()), fields]):
         raise ValidationError("Null characters are not allowed in text.")
     for key, value in fields.items():

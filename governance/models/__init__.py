@@ -73,7 +73,6 @@ __all__ = [
     "StepKind",
     "StepStatus",
     "PRIORITY_RANK",
-    "PRIORITY_RANK_MAP",
     "ATTESTED_ITEMS",
     "ApplyStatus",
     "AuditEvent",
