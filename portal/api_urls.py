@@ -55,6 +55,7 @@ urlpatterns = _api_views_only(
         path("auth/token/", ObtainToken.as_view(), name="api-token"),
         path("", include("catalog.api.urls")),
         path("", include("governance.api.urls")),
+        path("", include("governance.api.access_urls")),
         # Only paths ending in '/': without the slash, APPEND_SLASH still redirects to the right URL.
         re_path(r"^.*/$", ApiNotFound.as_view(), name="api-not-found"),
     ]

@@ -17,7 +17,7 @@ import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -242,6 +242,12 @@ def purpose_detail(*, user, slug: str) -> Purpose:
 # --- access requests and grants -------------------------------------------------------------------------
 
 
+# Steps in the order they are decided: the data owners' first, then compliance.
+_STEP_RANK = Case(
+    When(kind=StepKind.COMPLIANCE, then=Value(1)), default=Value(0), output_field=IntegerField()
+)
+
+
 def _with_request_data(queryset: QuerySet[AccessRequest]) -> QuerySet[AccessRequest]:
     """What a request row shows (people, purpose, datasets with columns, the approval steps)."""
     return queryset.select_related("requester", "team", "purpose", "ended_by", "work_item").prefetch_related(
@@ -253,9 +259,9 @@ def _with_request_data(queryset: QuerySet[AccessRequest]) -> QuerySet[AccessRequ
         ),
         Prefetch(
             "steps",
-            queryset=ApprovalStep.objects.select_related("dataset", "approver", "decided_by").order_by(
-                "kind", "id"
-            ),
+            queryset=ApprovalStep.objects.select_related("dataset", "approver", "decided_by")
+            .annotate(step_rank=_STEP_RANK)
+            .order_by("step_rank", "id"),
         ),
     )
 
@@ -312,7 +318,9 @@ def grant_list(*, user, filters=None) -> QuerySet[AccessRequest]:
 
 
 def grant_get(*, user, pk: int) -> AccessRequest:
-    return get_object_or_404(policies.scope(AccessRequest.objects.filter(status__in=GRANT_STATUSES), user), pk=pk)
+    return get_object_or_404(
+        policies.scope(AccessRequest.objects.filter(status__in=GRANT_STATUSES), user), pk=pk
+    )
 
 
 def grant_detail(*, user, pk: int) -> AccessRequest:
@@ -327,7 +335,9 @@ def access_decision_list(*, user, filters=None) -> QuerySet[ApprovalStep]:
     qs = policies.scope(ApprovalStep.objects.exclude(status=StepStatus.PENDING), user)
     return (
         apply_filterset(DecisionFilter, filters, qs)
-        .select_related("request", "request__requester", "request__purpose", "dataset", "approver", "decided_by")
+        .select_related(
+            "request", "request__requester", "request__purpose", "dataset", "approver", "decided_by"
+        )
         .order_by(*DECISION_ORDERING)
     )
 
@@ -337,7 +347,8 @@ def access_decision_list(*, user, filters=None) -> QuerySet[ApprovalStep]:
 
 def _with_progress(queryset: QuerySet[Campaign]) -> QuerySet[Campaign]:
     counts = {
-        f"{decision}_count": Count("items", filter=Q(items__decision=decision)) for decision in Attestation.values
+        f"{decision}_count": Count("items", filter=Q(items__decision=decision))
+        for decision in Attestation.values
     }
     return queryset.select_related("started_by").annotate(item_count=Count("items"), **counts)
 
@@ -417,7 +428,9 @@ def dataset_impact(*, user, pk: int) -> DatasetImpact:
     models = {link.version.model_id: link.version.model for link in links}
     production = {
         alias.model_id: alias.version
-        for alias in ModelAlias.objects.filter(alias="production", model_id__in=models).select_related("version")
+        for alias in ModelAlias.objects.filter(alias="production", model_id__in=models).select_related(
+            "version"
+        )
     }
     used = {link.version_id for link in links}
     versions = [
@@ -430,7 +443,9 @@ def dataset_impact(*, user, pk: int) -> DatasetImpact:
         for link in links
     ]
     production_models = [
-        ProductionModel(model, production.get(model.pk), getattr(production.get(model.pk), "pk", None) in used)
+        ProductionModel(
+            model, production.get(model.pk), getattr(production.get(model.pk), "pk", None) in used
+        )
         for model in models.values()
         if model.lifecycle == "production" or model.pk in production
     ]

@@ -21,7 +21,9 @@ _MODEL_DEFERRED = ("model__search_document", "model__search_vector")
 
 
 class AlertFilter(django_filters.FilterSet):
-    state = django_filters.MultipleChoiceFilter(choices=AlertState.choices, label="State (repeat for several)")
+    state = django_filters.MultipleChoiceFilter(
+        choices=AlertState.choices, label="State (repeat for several)"
+    )
     severity = django_filters.ChoiceFilter(choices=Severity.choices)
     condition = django_filters.ChoiceFilter(choices=AlertCondition.choices)
     model = django_filters.ModelChoiceFilter(
@@ -37,9 +39,9 @@ class AlertFilter(django_filters.FilterSet):
 
 
 def _with_alert_data(queryset: QuerySet[Alert]) -> QuerySet[Alert]:
-    return queryset.select_related(
-        "model", "model__domain", "owner", "acknowledged_by", "incident"
-    ).defer(*_MODEL_DEFERRED)
+    return queryset.select_related("model", "model__domain", "owner", "acknowledged_by", "incident").defer(
+        *_MODEL_DEFERRED
+    )
 
 
 def alert_list(*, user, filters=None) -> QuerySet[Alert]:
@@ -55,7 +57,9 @@ def alert_get(*, user, pk: int) -> Alert:
 def alert_detail(*, user, pk: int) -> Alert:
     """One alert with its notifications and its audit events oldest first (as `events`)."""
     qs = _with_alert_data(policies.scope(Alert.objects.all(), user)).prefetch_related(
-        Prefetch("deliveries", queryset=Delivery.objects.select_related("channel").order_by("created_at", "id"))
+        Prefetch(
+            "deliveries", queryset=Delivery.objects.select_related("channel").order_by("created_at", "id")
+        )
     )
     alert = get_object_or_404(qs, pk=pk)
     alert.events = list(

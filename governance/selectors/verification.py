@@ -38,7 +38,9 @@ class VerificationRunFilter(django_filters.FilterSet):
         label="Model",
     )
     version = IdFilter(field_name="version_id", label="Version id")
-    status = django_filters.MultipleChoiceFilter(choices=RunStatus.choices, label="Status (repeat for several)")
+    status = django_filters.MultipleChoiceFilter(
+        choices=RunStatus.choices, label="Status (repeat for several)"
+    )
     script = IdFilter(field_name="script_id", label="Script id")
 
     class Meta:
@@ -75,9 +77,7 @@ def _with_run_data(queryset: QuerySet[VerificationRun]) -> QuerySet[Verification
 
 def verification_run_list(*, user, filters=None) -> QuerySet[VerificationRun]:
     """Runs newest first, filtered by model (name), version (id), status and script (id)."""
-    qs = apply_filterset(
-        VerificationRunFilter, filters, policies.scope(VerificationRun.objects.all(), user)
-    )
+    qs = apply_filterset(VerificationRunFilter, filters, policies.scope(VerificationRun.objects.all(), user))
     return _with_run_data(qs).defer(*_RUN_LIST_DEFERRED).order_by(*VERIFICATION_RUN_ORDERING)
 
 

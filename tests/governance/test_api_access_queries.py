@@ -1,0 +1,330 @@
+"""Every data-access, verification and monitoring list costs the same number of queries with 3 rows as
+with 20 (no N+1).
+
+Rows are seeded with several related rows each (datasets with owners, approval steps decided by different
+people, campaign items, alert owners and incidents, run scripts and versions), so a serializer field that
+reads a relation the selector did not load shows up as extra queries on the larger page.
+"""
+
+import datetime
+import itertools
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from catalog.models import RegisteredModel
+from governance.models import Alert, AlertState, VerificationRun
+from governance.services.data_access import (
+    access_request_create,
+    access_request_decide,
+    campaign_start,
+    model_purpose_set,
+    purpose_create,
+)
+from governance.services.monitoring import alert_raise, prediction_stats_record
+from governance.services.verification import verification_script_save
+from governance.services.work_items import work_item_create
+from portal.roles import Role
+from tests.factories import DatasetFactory, ModelVersionFactory, RegisteredModelFactory, TeamFactory
+
+pytestmark = pytest.mark.django_db
+
+SMALL, LARGE = 3, 20
+TODAY = timezone.localdate()
+_serial = itertools.count()
+
+
+def results(response) -> list:
+    return response.json()["results"]
+
+
+@pytest.fixture
+def api_as(db):
+    from rest_framework.test import APIClient
+
+    from portal.services import user_token
+
+    def login(user):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {user_token(user=user)}")
+        return client
+
+    return login
+
+
+@pytest.fixture
+def assert_constant_queries(django_assert_num_queries):
+    """assert_constant_queries(client, url, seed, rows=results): seed(SMALL) rows, count the queries of one
+    GET, then seed up to LARGE rows and require exactly the same count (and every row in the answer)."""
+
+    def check(client, url, seed, rows=results):
+        seed(SMALL)
+        client.get(url)  # warm caches that are per process, not per row
+        with CaptureQueriesContext(connection) as small:
+            response = client.get(url)
+        assert response.status_code == 200, response.content
+        assert len(rows(response)) == SMALL, response.json()
+
+        seed(LARGE - SMALL)
+        with django_assert_num_queries(len(small)):
+            response = client.get(url)
+        assert response.status_code == 200
+        assert len(rows(response)) == LARGE
+
+    return check
+
+
+@pytest.fixture
+def people(make_user):
+    return {
+        "requester": make_user(Role.SCIENTIST, username="sara"),
+        "owner": make_user(Role.ENGINEER, username="olga"),
+        "other_owner": make_user(Role.SCIENTIST, username="otto"),
+        "compliance": make_user(Role.COMPLIANCE, username="cora"),
+    }
+
+
+@pytest.fixture
+def purpose(people):
+    return purpose_create(
+        actor=people["compliance"],
+        name="Personalised recommendations",
+        description="Ranking products for a signed-in customer.",
+        allowed_legal_bases=["contract"],
+    )
+
+
+@pytest.fixture
+def seed_requests(people, purpose, domain):
+    """seed(n, approve=False): n requests, each for two datasets of different owners with named columns
+    (so two owner steps and a compliance step); approved by both owners and compliance if `approve`."""
+    team = TeamFactory(domain=domain)
+
+    def seed(n, approve=False):
+        for _ in range(n):
+            i = next(_serial)
+            datasets = [
+                DatasetFactory(owner=people["owner"], domain=domain, pii_categories=["behaviour"]),
+                DatasetFactory(owner=people["other_owner"], domain=domain, pii_categories=["contact"]),
+            ]
+            request = access_request_create(
+                actor=people["requester"],
+                datasets=[(d, [f"col_{i}", "user_id"]) for d in datasets],
+                purpose=purpose,
+                legal_basis="contract",
+                justification=f"Train ranker number {i}.",
+                start_date=TODAY,
+                expiry_date=TODAY + datetime.timedelta(days=30 + i),
+                team=team,
+            )
+            if approve:
+                for actor in ("owner", "other_owner", "compliance"):
+                    access_request_decide(actor=people[actor], request=request, approve=True, reason="Fine.")
+
+    return seed
+
+
+@pytest.mark.parametrize(
+    "query, who",
+    [
+        ("", "requester"),
+        ("?mine=true&status=submitted&status=in_review", "requester"),
+        ("?awaiting_me=true", "owner"),
+        ("?awaiting_me=true&purpose=personalised-recommendations&requester=sara", "compliance"),
+    ],
+)
+def test_access_request_list(api_as, people, seed_requests, assert_constant_queries, query, who):
+    if who == "compliance":
+        # Compliance decides once every owner has approved.
+        def seed(n):
+            seed_requests(n)
+            from governance.models import AccessRequest
+
+            for request in AccessRequest.objects.filter(status="submitted"):
+                for actor in ("owner", "other_owner"):
+                    access_request_decide(actor=people[actor], request=request, approve=True)
+
+    else:
+        seed = seed_requests
+    url = "/api/v1/access-requests/?page_size=50&" + query.lstrip("?")
+    assert_constant_queries(api_as(people[who]), url, seed)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/grants/?page_size=50",
+        "/api/v1/grants/?page_size=50&status=approved&expiring_within_days=365&special_category=false",
+    ],
+)
+def test_grant_list(api_as, people, seed_requests, assert_constant_queries, url):
+    assert_constant_queries(api_as(people["requester"]), url, lambda n: seed_requests(n, approve=True))
+
+
+def test_grant_and_decision_exports(api_as, people, seed_requests, django_assert_num_queries):
+    """The CSV exports stream in batches: the query count does not grow with the rows either."""
+    client = api_as(people["compliance"])
+    for url in ("/api/v1/grants/export.csv", "/api/v1/access-decisions/export.csv"):
+        seed_requests(SMALL, approve=True)
+        with CaptureQueriesContext(connection) as small:
+            b"".join(client.get(url).streaming_content)
+        seed_requests(LARGE, approve=True)
+        with django_assert_num_queries(len(small)):
+            body = b"".join(client.get(url).streaming_content)
+        assert body.count(b"\n") > LARGE
+
+
+def test_purpose_list(api_as, people, assert_constant_queries, domain):
+    def seed(n):
+        for _ in range(n):
+            i = next(_serial)
+            purpose = purpose_create(
+                actor=people["compliance"],
+                name=f"Purpose {i}",
+                description="Something lawful.",
+                allowed_legal_bases=["contract", "consent"],
+            )
+            model = RegisteredModelFactory(domain=domain, owners=[people["requester"]])
+            model_purpose_set(actor=people["requester"], model=model, purpose=purpose)
+
+    assert_constant_queries(api_as(people["requester"]), "/api/v1/purposes/?page_size=50", seed)
+
+
+def test_campaign_list_and_detail(
+    api_as, people, seed_requests, django_assert_num_queries, assert_constant_queries
+):
+    seed_requests(2, approve=True)
+
+    def seed(n):
+        for _ in range(n):
+            campaign_start(
+                actor=people["compliance"],
+                name=f"Round {next(_serial)}",
+                deadline=TODAY + datetime.timedelta(days=30),
+            )
+
+    client = api_as(people["owner"])
+    assert_constant_queries(client, "/api/v1/campaigns/?page_size=50", seed)
+
+    # One campaign's page: fixed whatever the number of items it holds.
+    def campaign_url():
+        campaign = campaign_start(
+            actor=people["compliance"], name="Big round", deadline=TODAY + datetime.timedelta(days=30)
+        )
+        return f"/api/v1/campaigns/{campaign.pk}/"
+
+    url = campaign_url()
+    client.get(url)
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(url).status_code == 200
+    seed_requests(LARGE, approve=True)
+    url = campaign_url()
+    with django_assert_num_queries(len(small)):
+        response = client.get(url)
+    assert len(response.json()["items"]) == 2 * (2 + LARGE)
+
+
+def test_alert_list(api_as, people, domain, assert_constant_queries):
+    def seed(n):
+        for _ in range(n):
+            i = next(_serial)
+            model = RegisteredModelFactory(domain=domain, owners=[people["requester"]])
+            alert, _ = alert_raise(
+                model=model, condition="prediction_bias", severity="critical", summary=f"Drift {i}."
+            )
+            incident = work_item_create(
+                actor=people["owner"], domain=domain, type="incident", title=f"Drift {i}", model=model
+            )
+            Alert.objects.filter(pk=alert.pk).update(
+                state=AlertState.ACKNOWLEDGED,
+                acknowledged_by=people["owner"],
+                acknowledged_at=timezone.now(),
+                incident=incident,
+            )
+
+    client = api_as(people["requester"])
+    assert_constant_queries(
+        client, f"/api/v1/alerts/?page_size=50&state=acknowledged&domain={domain.slug}", seed
+    )
+
+
+@pytest.fixture
+def scripted_model(people, domain):
+    model = RegisteredModelFactory(name="recs-ranker", domain=domain, owners=[people["requester"]])
+    return model
+
+
+def test_verification_script_and_run_lists(api_as, people, scripted_model, assert_constant_queries):
+    client = api_as(people["owner"])
+
+    def seed_scripts(n):
+        for _ in range(n):
+            verification_script_save(
+                actor=people["requester"],
+                model=scripted_model,
+                name=f"check-{next(_serial)}",
+                source="print('{\"passed\": true}')\n",
+            )
+
+    url = "/api/v1/governance/models/recs-ranker/verification-scripts/?page_size=50"
+    assert_constant_queries(client, url, seed_scripts)
+
+    script = scripted_model.verification_scripts.first()
+
+    def seed_runs(n):
+        for _ in range(n):
+            model = RegisteredModelFactory(owners=[people["requester"]])
+            own = verification_script_save(
+                actor=people["requester"], model=model, name="auc", source="print('{\"passed\": true}')\n"
+            )
+            version = ModelVersionFactory(model=model, version="1")
+            for s in (own, script):
+                VerificationRun.objects.create(
+                    version=version,
+                    script=s,
+                    script_revision=s.revision,
+                    status="passed",
+                    checks=[{"name": "a"}],
+                )
+
+    assert_constant_queries(client, f"/api/v1/verification-runs/?page_size=50&script={script.pk}", seed_runs)
+
+
+def test_prediction_stats_series(api_as, people, scripted_model, django_assert_num_queries):
+    client = api_as(people["requester"])
+    version = ModelVersionFactory(model=scripted_model, version="1")
+    prediction_stats_record(
+        actor=people["requester"],
+        model=scripted_model,
+        day=TODAY,
+        count=1,
+        mean=0.2,
+        std=0.1,
+        is_baseline=True,
+    )
+    posted = itertools.count(1)
+
+    def seed(n):
+        for _ in range(n):
+            prediction_stats_record(
+                actor=people["requester"],
+                model=scripted_model,
+                day=TODAY - datetime.timedelta(days=next(posted)),
+                count=100,
+                mean=0.2,
+                std=0.1,
+                quantiles={"p50": 0.2},
+                version=version,
+            )
+
+    url = "/api/v1/models/recs-ranker/prediction-stats/"
+    seed(SMALL)
+    client.get(url)
+    with CaptureQueriesContext(connection) as small:
+        assert len(client.get(url).json()["series"]) == SMALL
+    seed(LARGE - SMALL)
+    with django_assert_num_queries(len(small)):
+        assert len(client.get(url).json()["series"]) == LARGE
+    assert RegisteredModel.objects.count() == 1
