@@ -28,6 +28,9 @@ from .base import (
 API = "/api/2.0/mlflow"
 MODELS_PAGE_SIZE = 1000  # MLflow's maximum for registered-models/search
 VERSIONS_PAGE_SIZE = 100_000
+# An incremental sync usually finds its watermark in the first few versions: a small first page keeps a
+# no-change re-sync at 2 calls without downloading every version.
+INCREMENTAL_VERSIONS_PAGE_SIZE = 1000
 RUNS_BATCH_SIZE = 100  # run ids per runs/search IN filter
 HISTORY_RUNS_BATCH = 100  # MLflow's maximum run_ids per get-history-bulk-interval
 HISTORY_POINTS_MAX = 2500  # MLflow's maximum points per run in get-history-bulk-interval
@@ -177,7 +180,10 @@ class MlflowConnector:
             "GET",
             "model-versions/search",
             "model_versions",
-            {"max_results": VERSIONS_PAGE_SIZE, "order_by": "last_updated_timestamp DESC"},
+            {
+                "max_results": INCREMENTAL_VERSIONS_PAGE_SIZE if incremental else VERSIONS_PAGE_SIZE,
+                "order_by": "last_updated_timestamp DESC",
+            },
         ):
             stop = False
             for item in page:

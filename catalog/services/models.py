@@ -132,7 +132,7 @@ def models_refresh_version_stats(*, model_ids) -> None:
                 model.updated_at = timezone.now()
                 changed.append(model)
         RegisteredModel.objects.bulk_update(
-            changed, ["latest_version", "version_count", "next_retrain_due", "updated_at"]
+            changed, ["latest_version", "version_count", "next_retrain_due", "updated_at"], batch_size=200
         )
 
 

@@ -45,7 +45,7 @@ def model_search_refresh(*, model_ids: Iterable[int]) -> int:
         )
         for model in models:
             model.search_document = _document(model)
-        RegisteredModel.objects.bulk_update(models, ["search_document"])
+        RegisteredModel.objects.bulk_update(models, ["search_document"], batch_size=200)
         if uses_full_text():
             RegisteredModel.objects.filter(id__in=batch_ids).update(search_vector=search_vector_expression())
         refreshed += len(models)
