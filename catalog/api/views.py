@@ -8,14 +8,13 @@ each list view names its total order in `get_keyset_ordering()`.
 """
 
 from django.http import Http404
-from django_filters import BooleanFilter, ChoiceFilter
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
+
+from portal.api import ApiView, filterset_parameters
 
 from .. import selectors, services
 from ..filters import DatasetFilter, ModelFilter
@@ -37,26 +36,6 @@ VERSION_ORDERING = ("-sequence", "-id")
 DOMAIN_ORDERING = ("name", "id")
 
 
-def filterset_parameters(filterset_class) -> list[OpenApiParameter]:
-    """The query parameters of a shared FilterSet, for the schema of a view whose selector applies it."""
-    parameters = []
-    for name, flt in filterset_class.base_filters.items():
-        choices = flt.extra.get("choices") if isinstance(flt, ChoiceFilter) else None
-        description = str(flt.label or name.replace("_", " ").capitalize())
-        if flt.extra.get("to_field_name"):
-            description += f" ({flt.extra['to_field_name']})"
-        parameters.append(
-            OpenApiParameter(
-                name,
-                OpenApiTypes.BOOL if isinstance(flt, BooleanFilter) else OpenApiTypes.STR,
-                OpenApiParameter.QUERY,
-                description=description,
-                enum=[value for value, _ in choices] if choices else None,
-            )
-        )
-    return parameters
-
-
 SORT_PARAMETER = OpenApiParameter(
     "sort",
     OpenApiTypes.STR,
@@ -67,42 +46,11 @@ SORT_PARAMETER = OpenApiParameter(
 )
 
 
-# Base of the catalog API views: authenticated, filtered by selectors, answering through `respond`.
-class CatalogApi(GenericAPIView):
-    permission_classes = [IsAuthenticated]
-    filter_backends = []
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        # PostgreSQL refuses NUL in text (a 500). Filters and serializers reject it; path parts would reach
-        # the database unchecked, and no query parameter has a use for it.
-        if any("\x00" in str(value) for value in kwargs.values()):
-            raise NotFound()
-        bad = sorted({k for k, values in request.query_params.lists() for v in values if "\x00" in v})
-        if bad:
-            raise ValidationError({k: ["Null characters are not allowed."] for k in bad})
-
-    def respond(self, serializer_class, instance, *, status_code=status.HTTP_200_OK, **context):
-        data = serializer_class(instance, context={**self.get_serializer_context(), **context}).data
-        return Response(data, status=status_code)
-
-    def respond_page(self, serializer_class, queryset):
-        page = self.paginate_queryset(queryset)
-        data = serializer_class(page, many=True, context=self.get_serializer_context()).data
-        return self.get_paginated_response(data)
-
-    @staticmethod
-    def validated(serializer_class, data, **kwargs):
-        serializer = serializer_class(data=data, **kwargs)
-        serializer.is_valid(raise_exception=True)
-        return serializer
-
-
 # --- models ---------------------------------------------------------------------------------------------
 
 
 @extend_schema(tags=["models"])
-class ModelListCreateApi(CatalogApi):
+class ModelListCreateApi(ApiView):
     """Registered models: list with the HTML list's filters and sorts; register one."""
 
     permission_classes = [IsAuthenticated, CanRegisterModel]
@@ -146,7 +94,7 @@ class ModelObjectMixin:
 
 
 @extend_schema(tags=["models"])
-class ModelDetailApi(ModelObjectMixin, CatalogApi):
+class ModelDetailApi(ModelObjectMixin, ApiView):
     """One model with its model card, owners, aliases and retraining schedule."""
 
     @extend_schema(operation_id="models_retrieve", summary="A model", responses=s.ModelDetailOutput)
@@ -167,7 +115,7 @@ class ModelDetailApi(ModelObjectMixin, CatalogApi):
 
 
 @extend_schema(tags=["models"])
-class ModelVersionsApi(ModelObjectMixin, CatalogApi):
+class ModelVersionsApi(ModelObjectMixin, ApiView):
     """A model's versions, newest first; record a new version with its lineage."""
 
     def get_keyset_ordering(self):
@@ -208,7 +156,7 @@ class VersionObjectMixin:
 
 
 @extend_schema(tags=["versions"])
-class VersionDetailApi(VersionObjectMixin, CatalogApi):
+class VersionDetailApi(VersionObjectMixin, ApiView):
     """One version: metrics (final values), parameters, datasets, code, aliases, parent."""
 
     @extend_schema(operation_id="versions_retrieve", summary="A version", responses=s.VersionDetailOutput)
@@ -217,7 +165,7 @@ class VersionDetailApi(VersionObjectMixin, CatalogApi):
 
 
 @extend_schema(tags=["versions"])
-class VersionMetricsApi(VersionObjectMixin, CatalogApi):
+class VersionMetricsApi(VersionObjectMixin, ApiView):
     """A version's metric points: read the step history, log more points."""
 
     pagination_class = None  # one version's series; charts downsample on the server
@@ -261,7 +209,7 @@ class VersionMetricsApi(VersionObjectMixin, CatalogApi):
 
 
 @extend_schema(tags=["versions"])
-class VersionDatasetsApi(VersionObjectMixin, CatalogApi):
+class VersionDatasetsApi(VersionObjectMixin, ApiView):
     """The datasets a version was trained or evaluated on."""
 
     @extend_schema(
@@ -284,7 +232,7 @@ class VersionDatasetsApi(VersionObjectMixin, CatalogApi):
 
 
 @extend_schema(tags=["datasets"])
-class DatasetListCreateApi(CatalogApi):
+class DatasetListCreateApi(ApiView):
     """Datasets known to the catalog: list and filter; register one."""
 
     permission_classes = [IsAuthenticated, CanManageDatasets]
@@ -318,7 +266,7 @@ class DatasetListCreateApi(CatalogApi):
 
 
 @extend_schema(tags=["datasets"])
-class DatasetDetailApi(CatalogApi):
+class DatasetDetailApi(ApiView):
     """One dataset and every model version that used it."""
 
     permission_classes = [IsAuthenticated, CanManageDatasets]
@@ -357,7 +305,7 @@ class DatasetDetailApi(CatalogApi):
 
 
 @extend_schema(tags=["domains"])
-class DomainListApi(CatalogApi):
+class DomainListApi(ApiView):
     """Business domains with model counts per lifecycle stage."""
 
     def get_keyset_ordering(self):
@@ -371,7 +319,7 @@ class DomainListApi(CatalogApi):
 
 
 @extend_schema(tags=["domains"])
-class DomainDetailApi(CatalogApi):
+class DomainDetailApi(ApiView):
     """One business domain with its model counts."""
 
     @extend_schema(operation_id="domains_retrieve", summary="A domain", responses=s.DomainOutput)
@@ -388,7 +336,7 @@ class RegistryObjectMixin:
 
 
 @extend_schema(tags=["registries"])
-class RegistryListCreateApi(CatalogApi):
+class RegistryListCreateApi(ApiView):
     """Model registries Modelhouse polls (MLflow, models-as-code manifests)."""
 
     permission_classes = [IsAuthenticated, CanManageRegistries]
@@ -416,7 +364,7 @@ class RegistryListCreateApi(CatalogApi):
 
 
 @extend_schema(tags=["registries"])
-class RegistryDetailApi(RegistryObjectMixin, CatalogApi):
+class RegistryDetailApi(RegistryObjectMixin, ApiView):
     permission_classes = [IsAuthenticated, CanManageRegistries]
 
     @extend_schema(operation_id="registries_retrieve", summary="A registry", responses=s.RegistrySourceOutput)
@@ -437,7 +385,7 @@ class RegistryDetailApi(RegistryObjectMixin, CatalogApi):
 
 
 @extend_schema(tags=["registries"])
-class RegistrySyncRunsApi(RegistryObjectMixin, CatalogApi):
+class RegistrySyncRunsApi(RegistryObjectMixin, ApiView):
     """A registry's sync history, newest first; POST starts a sync now (engineers and admins)."""
 
     def get_permissions(self):
@@ -467,7 +415,7 @@ class RegistrySyncRunsApi(RegistryObjectMixin, CatalogApi):
 
 
 @extend_schema(tags=["registries"])
-class ManifestSchemaApi(CatalogApi):
+class ManifestSchemaApi(ApiView):
     """The JSON Schema every models-as-code manifest is validated against."""
 
     pagination_class = None

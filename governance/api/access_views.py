@@ -1,7 +1,7 @@
 """REST API of data access (purposes, requests, grants, campaigns, a dataset's impact, a version's data
 use), verification (scripts and runs) and monitoring (prediction statistics, alerts).
 
-Thin views in the pattern of governance.api.views (whose GovernanceApi base they share): one input
+Thin views in the pattern of governance.api.views (whose ApiView base they share): one input
 serializer checks the shape, one selector or service does the work, one output serializer answers. Filters
 are applied by the selectors, so no view has a filter backend; lists page with keyset cursors named by
 `get_keyset_ordering()`. Services raise ValidationError (400 with field messages), PermissionDenied (403
@@ -13,13 +13,13 @@ import csv
 import json
 
 from django.http import StreamingHttpResponse
-from django_filters import BooleanFilter, ChoiceFilter, DateFilter, MultipleChoiceFilter, NumberFilter
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 
 from catalog import policies as catalog_policies
+from portal.api import ApiView, filterset_parameters
 
 from .. import policies
 from ..selectors import data_access as access_selectors
@@ -29,41 +29,9 @@ from ..services import data_access as access_services
 from ..services import monitoring as monitoring_services
 from ..services import verification as verification_services
 from . import access_serializers as s
-from .views import GovernanceApi
 
 ACCESS_TAG, VERIFICATION_TAG, MONITORING_TAG = "data access", "verification", "monitoring"
 EXPORT_BATCH = 500
-
-
-def filter_parameters(filterset_class) -> list[OpenApiParameter]:
-    """The query parameters of a FilterSet a selector applies, for the schema of the view."""
-    parameters = []
-    for name, flt in filterset_class.base_filters.items():
-        choices = flt.extra.get("choices") if isinstance(flt, ChoiceFilter | MultipleChoiceFilter) else None
-        description = str(flt.label or name.replace("_", " ").capitalize())
-        if flt.extra.get("to_field_name"):
-            description += f" ({flt.extra['to_field_name']})"
-        kind = OpenApiTypes.STR
-        if isinstance(flt, BooleanFilter):
-            kind = OpenApiTypes.BOOL
-        elif isinstance(flt, DateFilter):
-            kind = OpenApiTypes.DATE
-        elif isinstance(flt, NumberFilter):
-            kind = OpenApiTypes.INT
-        multiple = isinstance(flt, MultipleChoiceFilter)
-        parameters.append(
-            OpenApiParameter(
-                name,
-                {"type": "array", "items": {"type": "string", "enum": [v for v, _ in choices]}}
-                if multiple
-                else kind,
-                OpenApiParameter.QUERY,
-                description=description,
-                enum=[value for value, _ in choices] if choices and not multiple else None,
-                explode=True if multiple else None,
-            )
-        )
-    return parameters
 
 
 # --- permissions (they only ask the policies; services ask again) ---------------------------------------
@@ -139,7 +107,7 @@ def _csv_lines(header, rows):
         yield writer.writerow(row)
 
 
-class CsvExportApi(GovernanceApi):
+class CsvExportApi(ApiView):
     pagination_class = None
     filename = "export.csv"
 
@@ -157,7 +125,7 @@ class CsvExportApi(GovernanceApi):
 
 
 @extend_schema(tags=[ACCESS_TAG])
-class PurposeListCreateApi(GovernanceApi):
+class PurposeListCreateApi(ApiView):
     """The purposes personal data may be used for, with the legal bases each may rest on."""
 
     permission_classes = [IsAuthenticated, CanManagePurposes]
@@ -185,7 +153,7 @@ class PurposeListCreateApi(GovernanceApi):
 
 
 @extend_schema(tags=[ACCESS_TAG])
-class PurposeDetailApi(GovernanceApi):
+class PurposeDetailApi(ApiView):
     @extend_schema(operation_id="purposes_retrieve", summary="A purpose", responses=s.PurposeOutput)
     def get(self, request, slug):
         return self.respond(s.PurposeOutput, access_selectors.purpose_detail(user=request.user, slug=slug))
@@ -209,7 +177,7 @@ class AccessRequestObjectMixin:
 
 
 @extend_schema(tags=[ACCESS_TAG])
-class AccessRequestListCreateApi(AccessRequestObjectMixin, GovernanceApi):
+class AccessRequestListCreateApi(AccessRequestObjectMixin, ApiView):
     """Requests to use datasets for a purpose until a date: list (newest first) and ask."""
 
     def get_keyset_ordering(self):
@@ -220,7 +188,7 @@ class AccessRequestListCreateApi(AccessRequestObjectMixin, GovernanceApi):
         summary="List access requests",
         description="`mine=true`: requests you made. `awaiting_me=true`: requests with an approval step you "
         "may decide now (the dataset owners first, then compliance; never your own).",
-        parameters=filter_parameters(access_selectors.AccessRequestFilter),
+        parameters=filterset_parameters(access_selectors.AccessRequestFilter),
         responses=s.AccessRequestListOutput(many=True),
     )
     def get(self, request):
@@ -243,7 +211,7 @@ class AccessRequestListCreateApi(AccessRequestObjectMixin, GovernanceApi):
 
 
 @extend_schema(tags=[ACCESS_TAG])
-class AccessRequestDetailApi(AccessRequestObjectMixin, GovernanceApi):
+class AccessRequestDetailApi(AccessRequestObjectMixin, ApiView):
     @extend_schema(
         operation_id="access_requests_retrieve",
         summary="A request with its datasets, approval steps, audit events and whether you may decide",
@@ -264,7 +232,7 @@ ACCESS_DECISION_RESPONSES = {
 
 
 @extend_schema(tags=[ACCESS_TAG])
-class AccessRequestApproveApi(AccessRequestObjectMixin, GovernanceApi):
+class AccessRequestApproveApi(AccessRequestObjectMixin, ApiView):
     @extend_schema(
         operation_id="access_requests_approve",
         summary="Approve the step you may decide (dataset owner, then compliance; never the requester)",
@@ -280,7 +248,7 @@ class AccessRequestApproveApi(AccessRequestObjectMixin, GovernanceApi):
 
 
 @extend_schema(tags=[ACCESS_TAG])
-class AccessRequestRejectApi(AccessRequestObjectMixin, GovernanceApi):
+class AccessRequestRejectApi(AccessRequestObjectMixin, ApiView):
     @extend_schema(
         operation_id="access_requests_reject",
         summary="Reject with a reason: rejects the whole request",
@@ -296,7 +264,7 @@ class AccessRequestRejectApi(AccessRequestObjectMixin, GovernanceApi):
 
 
 @extend_schema(tags=[ACCESS_TAG])
-class AccessRequestSubmitApi(AccessRequestObjectMixin, GovernanceApi):
+class AccessRequestSubmitApi(AccessRequestObjectMixin, ApiView):
     @extend_schema(
         operation_id="access_requests_submit",
         summary="Submit a draft for approval (the requester)",
@@ -314,7 +282,7 @@ class AccessRequestSubmitApi(AccessRequestObjectMixin, GovernanceApi):
 
 
 @extend_schema(tags=[ACCESS_TAG])
-class AccessRequestWithdrawApi(AccessRequestObjectMixin, GovernanceApi):
+class AccessRequestWithdrawApi(AccessRequestObjectMixin, ApiView):
     @extend_schema(
         operation_id="access_requests_withdraw",
         summary="Withdraw a draft or an undecided request (the requester)",
@@ -337,7 +305,7 @@ class AccessRequestWithdrawApi(AccessRequestObjectMixin, GovernanceApi):
 
 
 @extend_schema(tags=[ACCESS_TAG])
-class GrantListApi(GovernanceApi):
+class GrantListApi(ApiView):
     """Granted requests: active, revoked and expired."""
 
     def get_keyset_ordering(self):
@@ -346,7 +314,7 @@ class GrantListApi(GovernanceApi):
     @extend_schema(
         operation_id="grants_list",
         summary="List grants",
-        parameters=filter_parameters(access_selectors.GrantFilter),
+        parameters=filterset_parameters(access_selectors.GrantFilter),
         responses=s.GrantListOutput(many=True),
     )
     def get(self, request):
@@ -355,14 +323,14 @@ class GrantListApi(GovernanceApi):
 
 
 @extend_schema(tags=[ACCESS_TAG])
-class GrantDetailApi(GovernanceApi):
+class GrantDetailApi(ApiView):
     @extend_schema(operation_id="grants_retrieve", summary="A grant", responses=s.GrantDetailOutput)
     def get(self, request, pk):
         return self.respond(s.GrantDetailOutput, access_selectors.grant_detail(user=request.user, pk=pk))
 
 
 @extend_schema(tags=[ACCESS_TAG])
-class GrantRevokeApi(GovernanceApi):
+class GrantRevokeApi(ApiView):
     permission_classes = [IsAuthenticated, CanRevokeGrants]
 
     @extend_schema(
@@ -438,7 +406,7 @@ class GrantExportApi(CsvExportApi):
         description="Columns: " + ", ".join(GRANT_CSV_COLUMNS) + ". `datasets` are URIs separated by '; '; "
         "`columns` is a JSON object of the datasets granted only some columns. Text cells starting with "
         "=, +, -, @ get a leading apostrophe so spreadsheets do not run them.",
-        parameters=filter_parameters(access_selectors.GrantFilter),
+        parameters=filterset_parameters(access_selectors.GrantFilter),
         responses={(200, "text/csv"): OpenApiTypes.STR},
     )
     def get(self, request):
@@ -490,7 +458,7 @@ class AccessDecisionExportApi(CsvExportApi):
         description="Columns: " + ", ".join(DECISION_CSV_COLUMNS) + ". `approver` is who had to decide "
         "(`compliance`: any compliance officer). Text cells starting with =, +, -, @ get a leading "
         "apostrophe so spreadsheets do not run them.",
-        parameters=filter_parameters(access_selectors.DecisionFilter),
+        parameters=filterset_parameters(access_selectors.DecisionFilter),
         responses={(200, "text/csv"): OpenApiTypes.STR},
     )
     def get(self, request):
@@ -502,7 +470,7 @@ class AccessDecisionExportApi(CsvExportApi):
 
 
 @extend_schema(tags=[ACCESS_TAG])
-class CampaignListCreateApi(GovernanceApi):
+class CampaignListCreateApi(ApiView):
     """Re-certification campaigns: data owners attest keep or revoke for every active grant."""
 
     permission_classes = [IsAuthenticated, CanRunCampaigns]
@@ -532,7 +500,7 @@ class CampaignListCreateApi(GovernanceApi):
 
 
 @extend_schema(tags=[ACCESS_TAG])
-class CampaignDetailApi(GovernanceApi):
+class CampaignDetailApi(ApiView):
     @extend_schema(
         operation_id="campaigns_retrieve",
         summary="A campaign with its items and progress",
@@ -545,7 +513,7 @@ class CampaignDetailApi(GovernanceApi):
 
 
 @extend_schema(tags=[ACCESS_TAG])
-class CampaignItemAttestApi(GovernanceApi):
+class CampaignItemAttestApi(ApiView):
     @extend_schema(
         operation_id="campaigns_items_attest",
         summary="Keep or revoke one grant on your dataset (its owner; compliance where there is none)",
@@ -569,7 +537,7 @@ class CampaignItemAttestApi(GovernanceApi):
 
 
 @extend_schema(tags=[ACCESS_TAG])
-class DatasetImpactApi(GovernanceApi):
+class DatasetImpactApi(ApiView):
     @extend_schema(
         operation_id="datasets_impact",
         summary="What a dataset touches: versions trained on it, production models, active grants",
@@ -581,7 +549,7 @@ class DatasetImpactApi(GovernanceApi):
 
 
 @extend_schema(tags=[ACCESS_TAG])
-class VersionDataUseApi(GovernanceApi):
+class VersionDataUseApi(ApiView):
     @extend_schema(
         operation_id="versions_data_use",
         summary="Was each training dataset of a version covered by a grant?",
@@ -610,7 +578,7 @@ class GovernanceModelMixin:
 
 
 @extend_schema(tags=[ACCESS_TAG])
-class ModelPurposeApi(GovernanceModelMixin, GovernanceApi):
+class ModelPurposeApi(GovernanceModelMixin, ApiView):
     """The purpose a model serves: its training data must have been granted for it."""
 
     permission_classes = [IsAuthenticated, CanEditModel]
@@ -646,7 +614,7 @@ class ModelPurposeApi(GovernanceModelMixin, GovernanceApi):
 
 
 @extend_schema(tags=[VERIFICATION_TAG])
-class ModelVerificationScriptsApi(GovernanceModelMixin, GovernanceApi):
+class ModelVerificationScriptsApi(GovernanceModelMixin, ApiView):
     """A model's verification scripts: list them; add one or replace the one of that name."""
 
     permission_classes = [IsAuthenticated, CanEditModel]
@@ -681,7 +649,7 @@ class ModelVerificationScriptsApi(GovernanceModelMixin, GovernanceApi):
 
 
 @extend_schema(tags=[VERIFICATION_TAG])
-class VerificationScriptDetailApi(GovernanceApi):
+class VerificationScriptDetailApi(ApiView):
     @extend_schema(
         operation_id="verification_scripts_retrieve",
         summary="A verification script with its source",
@@ -693,7 +661,7 @@ class VerificationScriptDetailApi(GovernanceApi):
 
 
 @extend_schema(tags=[VERIFICATION_TAG])
-class VerificationScriptRunApi(GovernanceApi):
+class VerificationScriptRunApi(ApiView):
     permission_classes = [IsAuthenticated, CanOperateModel]
 
     @extend_schema(
@@ -725,7 +693,7 @@ class VerificationScriptRunApi(GovernanceApi):
 
 
 @extend_schema(tags=[VERIFICATION_TAG])
-class VerificationRunListApi(GovernanceApi):
+class VerificationRunListApi(ApiView):
     """Verification runs, newest first."""
 
     def get_keyset_ordering(self):
@@ -734,7 +702,7 @@ class VerificationRunListApi(GovernanceApi):
     @extend_schema(
         operation_id="verification_runs_list",
         summary="List verification runs",
-        parameters=filter_parameters(verification_selectors.VerificationRunFilter),
+        parameters=filterset_parameters(verification_selectors.VerificationRunFilter),
         responses=s.VerificationRunListOutput(many=True),
     )
     def get(self, request):
@@ -743,7 +711,7 @@ class VerificationRunListApi(GovernanceApi):
 
 
 @extend_schema(tags=[VERIFICATION_TAG])
-class VerificationRunDetailApi(GovernanceApi):
+class VerificationRunDetailApi(ApiView):
     @extend_schema(
         operation_id="verification_runs_retrieve",
         summary="A run: checks, output tails, isolation, attempts, worker and duration",
@@ -758,7 +726,7 @@ class VerificationRunDetailApi(GovernanceApi):
 
 
 @extend_schema(tags=[MONITORING_TAG])
-class ModelPredictionStatsApi(GovernanceModelMixin, GovernanceApi):
+class ModelPredictionStatsApi(GovernanceModelMixin, ApiView):
     """Daily summaries of a model's predictions, posted by the serving system, and the baseline."""
 
     permission_classes = [IsAuthenticated, CanOperateModel]
@@ -804,7 +772,7 @@ class ModelPredictionStatsApi(GovernanceModelMixin, GovernanceApi):
 
 
 @extend_schema(tags=[MONITORING_TAG])
-class AlertListApi(GovernanceApi):
+class AlertListApi(ApiView):
     """Alerts, last seen first."""
 
     def get_keyset_ordering(self):
@@ -813,7 +781,7 @@ class AlertListApi(GovernanceApi):
     @extend_schema(
         operation_id="alerts_list",
         summary="List alerts",
-        parameters=filter_parameters(monitoring_selectors.AlertFilter),
+        parameters=filterset_parameters(monitoring_selectors.AlertFilter),
         responses=s.AlertListOutput(many=True),
     )
     def get(self, request):
@@ -829,7 +797,7 @@ class AlertObjectMixin:
 
 
 @extend_schema(tags=[MONITORING_TAG])
-class AlertDetailApi(AlertObjectMixin, GovernanceApi):
+class AlertDetailApi(AlertObjectMixin, ApiView):
     @extend_schema(
         operation_id="alerts_retrieve",
         summary="An alert with its details, notifications and audit events",
@@ -840,7 +808,7 @@ class AlertDetailApi(AlertObjectMixin, GovernanceApi):
 
 
 @extend_schema(tags=[MONITORING_TAG])
-class AlertAcknowledgeApi(AlertObjectMixin, GovernanceApi):
+class AlertAcknowledgeApi(AlertObjectMixin, ApiView):
     @extend_schema(
         operation_id="alerts_acknowledge",
         summary="Acknowledge an open alert",
@@ -855,7 +823,7 @@ class AlertAcknowledgeApi(AlertObjectMixin, GovernanceApi):
 
 
 @extend_schema(tags=[MONITORING_TAG])
-class AlertResolveApi(AlertObjectMixin, GovernanceApi):
+class AlertResolveApi(AlertObjectMixin, ApiView):
     @extend_schema(
         operation_id="alerts_resolve",
         summary="Resolve an alert, saying what was done",

@@ -14,14 +14,13 @@ import csv
 import json
 
 from django.http import StreamingHttpResponse
-from django_filters import BooleanFilter, ChoiceFilter, DateFilter, MultipleChoiceFilter
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.generics import GenericAPIView
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
-from rest_framework.response import Response
+
+from portal.api import ApiView, filterset_parameters
 
 from .. import policies, selectors
 from ..filters import AuditEventFilter, PromotionFilter, WorkItemFilter
@@ -36,35 +35,6 @@ from .permissions import CanAttestDod, CanCreateWorkItem, CanEditWorkItem, CanRe
 WORK_ITEM_TAG, PROMOTION_TAG, DOD_TAG, AUDIT_TAG = "work items", "promotions", "definition of done", "audit"
 
 
-def filterset_parameters(filterset_class) -> list[OpenApiParameter]:
-    """The query parameters of a shared FilterSet, for the schema of a view whose selector applies it."""
-    parameters = []
-    for name, flt in filterset_class.base_filters.items():
-        choices = flt.extra.get("choices") if isinstance(flt, ChoiceFilter | MultipleChoiceFilter) else None
-        description = str(flt.label or name.replace("_", " ").capitalize())
-        if flt.extra.get("to_field_name"):
-            description += f" ({flt.extra['to_field_name']})"
-        kind = OpenApiTypes.STR
-        if isinstance(flt, BooleanFilter):
-            kind = OpenApiTypes.BOOL
-        elif isinstance(flt, DateFilter):
-            kind = OpenApiTypes.DATE
-        multiple = isinstance(flt, MultipleChoiceFilter)
-        parameters.append(
-            OpenApiParameter(
-                name,
-                {"type": "array", "items": {"type": "string", "enum": [v for v, _ in choices]}}
-                if multiple
-                else kind,
-                OpenApiParameter.QUERY,
-                description=description,
-                enum=[value for value, _ in choices] if choices and not multiple else None,
-                explode=True if multiple else None,
-            )
-        )
-    return parameters
-
-
 WORK_ITEM_SORT_PARAMETER = OpenApiParameter(
     "sort",
     OpenApiTypes.STR,
@@ -73,37 +43,6 @@ WORK_ITEM_SORT_PARAMETER = OpenApiParameter(
     description="; ".join(f"`{key}`: {sort.label}" for key, sort in selectors.WORK_ITEM_SORTS.items())
     + f". Default `{selectors.DEFAULT_WORK_ITEM_SORT}`.",
 )
-
-
-# Base of the governance API views: authenticated, filtered by selectors, answering through `respond`.
-class GovernanceApi(GenericAPIView):
-    permission_classes = [IsAuthenticated]
-    filter_backends = []
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        # PostgreSQL refuses NUL in text (a 500). Filters and serializers reject it; path parts would reach
-        # the database unchecked, and no query parameter has a use for it.
-        if any("\x00" in str(value) for value in kwargs.values()):
-            raise NotFound()
-        bad = sorted({k for k, values in request.query_params.lists() for v in values if "\x00" in v})
-        if bad:
-            raise ValidationError({k: ["Null characters are not allowed."] for k in bad})
-
-    def respond(self, serializer_class, instance, *, status_code=status.HTTP_200_OK, **context):
-        data = serializer_class(instance, context={**self.get_serializer_context(), **context}).data
-        return Response(data, status=status_code)
-
-    def respond_page(self, serializer_class, queryset):
-        page = self.paginate_queryset(queryset)
-        data = serializer_class(page, many=True, context=self.get_serializer_context()).data
-        return self.get_paginated_response(data)
-
-    @staticmethod
-    def validated(serializer_class, data, **kwargs):
-        serializer = serializer_class(data=data, **kwargs)
-        serializer.is_valid(raise_exception=True)
-        return serializer
 
 
 # --- work items -----------------------------------------------------------------------------------------
@@ -123,7 +62,7 @@ class WorkItemObjectMixin:
 
 
 @extend_schema(tags=[WORK_ITEM_TAG])
-class WorkItemListCreateApi(WorkItemObjectMixin, GovernanceApi):
+class WorkItemListCreateApi(WorkItemObjectMixin, ApiView):
     """Work items: list with filters, saved views and sorts; create one."""
 
     permission_classes = [IsAuthenticated, CanCreateWorkItem]
@@ -160,7 +99,7 @@ class WorkItemListCreateApi(WorkItemObjectMixin, GovernanceApi):
 
 
 @extend_schema(tags=[WORK_ITEM_TAG])
-class WorkItemBoardApi(GovernanceApi):
+class WorkItemBoardApi(ApiView):
     """The work-item board: filtered items grouped by status column."""
 
     pagination_class = None
@@ -177,7 +116,7 @@ class WorkItemBoardApi(GovernanceApi):
 
 
 @extend_schema(tags=[WORK_ITEM_TAG])
-class WorkItemDetailApi(WorkItemObjectMixin, GovernanceApi):
+class WorkItemDetailApi(WorkItemObjectMixin, ApiView):
     """One work item with comments, links, watchers and its activity (audit events)."""
 
     @extend_schema(
@@ -200,7 +139,7 @@ class WorkItemDetailApi(WorkItemObjectMixin, GovernanceApi):
 
 
 @extend_schema(tags=[WORK_ITEM_TAG])
-class WorkItemTransitionApi(WorkItemObjectMixin, GovernanceApi):
+class WorkItemTransitionApi(WorkItemObjectMixin, ApiView):
     # The service names why a move is refused (workflow, comment needed, request-driven item).
     permission_classes = [IsAuthenticated]
 
@@ -220,7 +159,7 @@ class WorkItemTransitionApi(WorkItemObjectMixin, GovernanceApi):
 
 
 @extend_schema(tags=[WORK_ITEM_TAG])
-class WorkItemCommentsApi(WorkItemObjectMixin, GovernanceApi):
+class WorkItemCommentsApi(WorkItemObjectMixin, ApiView):
     """An item's comments, oldest first; @username mentions make those users watchers."""
 
     permission_classes = [IsAuthenticated]
@@ -250,7 +189,7 @@ class WorkItemCommentsApi(WorkItemObjectMixin, GovernanceApi):
 
 
 @extend_schema(tags=[WORK_ITEM_TAG])
-class WorkItemLinksApi(WorkItemObjectMixin, GovernanceApi):
+class WorkItemLinksApi(WorkItemObjectMixin, ApiView):
     @extend_schema(
         operation_id="work_items_links_create",
         summary="Link this item to another (this item blocks / relates to the target)",
@@ -265,7 +204,7 @@ class WorkItemLinksApi(WorkItemObjectMixin, GovernanceApi):
 
 
 @extend_schema(tags=[WORK_ITEM_TAG])
-class WorkItemWatchApi(WorkItemObjectMixin, GovernanceApi):
+class WorkItemWatchApi(WorkItemObjectMixin, ApiView):
     """Watch an item (POST) or stop watching it (DELETE)."""
 
     permission_classes = [IsAuthenticated]
@@ -308,7 +247,7 @@ class PromotionObjectMixin:
 
 
 @extend_schema(tags=[PROMOTION_TAG])
-class PromotionListCreateApi(PromotionObjectMixin, GovernanceApi):
+class PromotionListCreateApi(PromotionObjectMixin, ApiView):
     """Promotion requests (newest first; the pending queue `status=pending` oldest first); request one."""
 
     def get_keyset_ordering(self):
@@ -337,7 +276,7 @@ class PromotionListCreateApi(PromotionObjectMixin, GovernanceApi):
 
 
 @extend_schema(tags=[PROMOTION_TAG])
-class PromotionDetailApi(PromotionObjectMixin, GovernanceApi):
+class PromotionDetailApi(PromotionObjectMixin, ApiView):
     @extend_schema(
         operation_id="promotions_retrieve",
         summary="A promotion request with its live gates and whether you may decide on it",
@@ -356,7 +295,7 @@ DECISION_RESPONSES = {
 
 
 @extend_schema(tags=[PROMOTION_TAG])
-class PromotionApproveApi(PromotionObjectMixin, GovernanceApi):
+class PromotionApproveApi(PromotionObjectMixin, ApiView):
     @extend_schema(
         operation_id="promotions_approve",
         summary="Approve (engineers, never the requester; every gate passing or waived)",
@@ -370,7 +309,7 @@ class PromotionApproveApi(PromotionObjectMixin, GovernanceApi):
 
 
 @extend_schema(tags=[PROMOTION_TAG])
-class PromotionRejectApi(PromotionObjectMixin, GovernanceApi):
+class PromotionRejectApi(PromotionObjectMixin, ApiView):
     @extend_schema(
         operation_id="promotions_reject",
         summary="Reject with a reason (engineers, never the requester)",
@@ -386,7 +325,7 @@ class PromotionRejectApi(PromotionObjectMixin, GovernanceApi):
 
 
 @extend_schema(tags=[PROMOTION_TAG])
-class PromotionWithdrawApi(PromotionObjectMixin, GovernanceApi):
+class PromotionWithdrawApi(PromotionObjectMixin, ApiView):
     @extend_schema(
         operation_id="promotions_withdraw",
         summary="Withdraw a pending request (the requester)",
@@ -400,7 +339,7 @@ class PromotionWithdrawApi(PromotionObjectMixin, GovernanceApi):
 
 
 @extend_schema(tags=[PROMOTION_TAG])
-class PromotionWaiversApi(PromotionObjectMixin, GovernanceApi):
+class PromotionWaiversApi(PromotionObjectMixin, ApiView):
     @extend_schema(
         operation_id="promotions_waivers_create",
         summary="Waive a failing gate with a written reason (engineers, never the requester)",
@@ -414,7 +353,7 @@ class PromotionWaiversApi(PromotionObjectMixin, GovernanceApi):
 
 
 @extend_schema(tags=[PROMOTION_TAG])
-class PromotionRetryApplyApi(PromotionObjectMixin, GovernanceApi):
+class PromotionRetryApplyApi(PromotionObjectMixin, ApiView):
     permission_classes = [IsAuthenticated, CanRetryApply]
 
     @extend_schema(
@@ -437,7 +376,7 @@ class GovernanceModelMixin:
 
 
 @extend_schema(tags=[PROMOTION_TAG])
-class ModelRollbackApi(GovernanceModelMixin, PromotionObjectMixin, GovernanceApi):
+class ModelRollbackApi(GovernanceModelMixin, PromotionObjectMixin, ApiView):
     @extend_schema(
         operation_id="governance_models_rollback",
         summary="Request a rollback of a target to the version that held it before (the model's owners)",
@@ -451,7 +390,7 @@ class ModelRollbackApi(GovernanceModelMixin, PromotionObjectMixin, GovernanceApi
 
 
 @extend_schema(tags=[PROMOTION_TAG])
-class ModelPromotionTimelineApi(GovernanceModelMixin, GovernanceApi):
+class ModelPromotionTimelineApi(GovernanceModelMixin, ApiView):
     """A model's applied promotions in the order they took effect."""
 
     def get_keyset_ordering(self):
@@ -467,7 +406,7 @@ class ModelPromotionTimelineApi(GovernanceModelMixin, GovernanceApi):
 
 
 @extend_schema(tags=[PROMOTION_TAG])
-class ModelProductionAtApi(GovernanceModelMixin, GovernanceApi):
+class ModelProductionAtApi(GovernanceModelMixin, ApiView):
     @extend_schema(
         operation_id="governance_models_production_at",
         summary="The version that was in production at the end of a day",
@@ -486,7 +425,7 @@ class ModelProductionAtApi(GovernanceModelMixin, GovernanceApi):
 
 
 @extend_schema(tags=[DOD_TAG])
-class ModelDodApi(GovernanceApi):
+class ModelDodApi(ApiView):
     """A model's definition-of-done checklist and score."""
 
     @extend_schema(
@@ -508,7 +447,7 @@ class DodAttestationMixin:
 
 
 @extend_schema(tags=[DOD_TAG])
-class ModelDodAttestationsApi(DodAttestationMixin, GovernanceApi):
+class ModelDodAttestationsApi(DodAttestationMixin, ApiView):
     @extend_schema(
         operation_id="governance_models_attestations_create",
         summary="Attest an item no catalog fact can prove (the model's owners and engineers)",
@@ -525,7 +464,7 @@ class ModelDodAttestationsApi(DodAttestationMixin, GovernanceApi):
 
 
 @extend_schema(tags=[DOD_TAG])
-class ModelDodAttestationDetailApi(DodAttestationMixin, GovernanceApi):
+class ModelDodAttestationDetailApi(DodAttestationMixin, ApiView):
     @extend_schema(
         operation_id="governance_models_attestations_destroy",
         summary="Revoke an attestation, saying why (the model's owners and engineers)",
@@ -551,7 +490,7 @@ class ModelDodAttestationDetailApi(DodAttestationMixin, GovernanceApi):
 
 
 @extend_schema(tags=[DOD_TAG])
-class DodScoreListApi(GovernanceApi):
+class DodScoreListApi(ApiView):
     """Definition-of-done scores of every model (of one domain), by model name."""
 
     def get_keyset_ordering(self):
@@ -624,7 +563,7 @@ def _audit_csv_rows(events):
 
 
 @extend_schema(tags=[AUDIT_TAG])
-class AuditEventListApi(GovernanceApi):
+class AuditEventListApi(ApiView):
     """The append-only audit trail, newest first (compliance and admins)."""
 
     permission_classes = [IsAuthenticated, CanViewAudit]
@@ -647,7 +586,7 @@ AUDIT_EXPORT_BATCH = 2000
 
 
 @extend_schema(tags=[AUDIT_TAG])
-class AuditEventExportApi(GovernanceApi):
+class AuditEventExportApi(ApiView):
     """The filtered audit trail as CSV, oldest first, streamed (compliance and admins)."""
 
     permission_classes = [IsAuthenticated, CanViewAudit]
