@@ -123,3 +123,30 @@ def can_run_campaigns(user) -> bool:
 
 def can_withdraw_access_request(user, request) -> bool:
     return user.is_authenticated and user.pk == request.requester_id
+
+
+NOT_YOUR_TURN = "Compliance approves after every data owner has approved; owners are still deciding."
+
+
+def steps_open_to_decide(request) -> list:
+    """The approval chain's order: owner steps first (any order); compliance once every owner approved."""
+    steps = list(request.steps.all())
+    pending_owner = [s for s in steps if s.kind == "owner" and s.status == "pending"]
+    if pending_owner:
+        return pending_owner
+    return [s for s in steps if s.kind == "compliance" and s.status == "pending"]
+
+
+def access_step_to_decide(user, request) -> tuple[object | None, str | None, bool]:
+    """(the step `user` may decide on `request` now or None, why not, whether it is only not their turn).
+
+    The one answer the service (which decides), the API and the pages (which show buttons) all use."""
+    open_steps = steps_open_to_decide(request)
+    step = next((st for st in open_steps if step_decision_refusal(user, st) is None), None)
+    if step is not None:
+        return step, None, False
+    later = [st for st in request.steps.all() if st.status == "pending" and st not in open_steps]
+    if any(step_decision_refusal(user, st) is None for st in later):
+        return None, NOT_YOUR_TURN, True
+    refusal = step_decision_refusal(user, open_steps[0]) if open_steps else None
+    return None, refusal or "Nothing is waiting for your decision.", False

@@ -43,7 +43,7 @@ from ..models import (
     StepKind,
     StepStatus,
 )
-from ..services.data_access import DataUse, steps_open_to_decide, version_data_uses
+from ..services.data_access import DataUse, version_data_uses
 from ._filtering import apply_filterset
 
 PURPOSE_ORDERING = ("name", "id")
@@ -300,14 +300,8 @@ def access_request_decision_refusal(*, user, request: AccessRequest) -> str | No
     services.data_access.access_request_decide would give (it decides; this only reads the loaded steps)."""
     if request.status not in OPEN_STATUSES:
         return f"This request is {request.get_status_display().lower()}; there is nothing to decide."
-    open_steps = steps_open_to_decide(request)
-    if any(policies.step_decision_refusal(user, step) is None for step in open_steps):
-        return None
-    later = [s for s in request.steps.all() if s.status == StepStatus.PENDING and s not in open_steps]
-    if any(policies.step_decision_refusal(user, step) is None for step in later):
-        return "Compliance approves after every data owner has approved; owners are still deciding."
-    refusal = policies.step_decision_refusal(user, open_steps[0]) if open_steps else None
-    return refusal or "Nothing is waiting for your decision."
+    _, refusal, _ = policies.access_step_to_decide(user, request)
+    return refusal
 
 
 def grant_list(*, user, filters=None) -> QuerySet[AccessRequest]:

@@ -235,13 +235,7 @@ def _item_title(request: AccessRequest, entries) -> str:
     return f"Data access: {names} for {request.purpose.name}"[:200]
 
 
-def steps_open_to_decide(request: AccessRequest) -> list[ApprovalStep]:
-    """Owner steps first (any order); the compliance step opens once every owner has approved."""
-    steps = list(request.steps.all())
-    pending_owner = [s for s in steps if s.kind == StepKind.OWNER and s.status == StepStatus.PENDING]
-    if pending_owner:
-        return pending_owner
-    return [s for s in steps if s.kind == StepKind.COMPLIANCE and s.status == StepStatus.PENDING]
+steps_open_to_decide = policies.steps_open_to_decide  # kept for callers of the service module
 
 
 @transaction.atomic
@@ -253,16 +247,9 @@ def access_request_decide(*, actor, request: AccessRequest, approve: bool, reaso
         raise DomainError(
             f"This request is {request.get_status_display().lower()}; there is nothing to decide."
         )
-    open_steps = steps_open_to_decide(request)
-    step = next((st for st in open_steps if policies.step_decision_refusal(actor, st) is None), None)
+    step, refusal, not_your_turn = policies.access_step_to_decide(actor, request)
     if step is None:
-        later = [st for st in request.steps.all() if st.status == StepStatus.PENDING and st not in open_steps]
-        if any(policies.step_decision_refusal(actor, st) is None for st in later):
-            raise DomainError(
-                "Compliance approves after every data owner has approved; owners are still deciding."
-            )
-        refusal = policies.step_decision_refusal(actor, open_steps[0]) if open_steps else None
-        raise PermissionDenied(refusal or "Nothing is waiting for your decision.")
+        raise DomainError(refusal) if not_your_turn else PermissionDenied(refusal)
     reason = (reason or "").strip()
     if not approve and len(reason) < MIN_REASON:
         raise ValidationError({"reason": "A rejection needs a reason (10+ characters)."})
@@ -434,22 +421,32 @@ def grants_remind(*, today: datetime.date | None = None, days: int = REMINDER_DA
 
 
 def grant_lapsed(*, request: AccessRequest) -> None:
-    """A revoked or expired grant behind a production model opens an incident on that model (once)."""
-    from catalog.models import RegisteredModel
+    """A revoked or expired grant that leaves a production model's training data uncovered opens a critical
+    incident on that model (once). Models covered by another grant are left alone."""
+    from catalog.models import ModelAlias
 
     from ..models import WorkItem
 
     dataset_ids = list(request.dataset_entries.values_list("dataset_id", flat=True))
-    affected = (
-        RegisteredModel.objects.filter(
-            lifecycle="production",
-            latest_version__dataset_links__dataset_id__in=dataset_ids,
-            latest_version__dataset_links__role="training",
+    today = timezone.localdate()
+    aliases = (
+        ModelAlias.objects.filter(
+            alias="production",
+            version__dataset_links__dataset_id__in=dataset_ids,
+            version__dataset_links__role="training",
         )
-        .select_related("domain")
+        .select_related("model", "model__domain", "version")
         .distinct()
     )
-    for model in affected:
+    for alias in aliases:
+        model = alias.model
+        uncovered = [
+            u
+            for u in version_data_uses(version=alias.version, at=today)
+            if u.needs_grant and not u.covered and u.dataset.pk in dataset_ids
+        ]
+        if not uncovered:
+            continue
         title = f"Training data access lapsed: grant #{request.pk} ({request.get_status_display().lower()})"
         if WorkItem.objects.filter(model=model, type="incident", title=title).exists():
             continue
@@ -464,8 +461,9 @@ def grant_lapsed(*, request: AccessRequest) -> None:
             assignee=owner.user if owner else None,
             _system=True,
             description=(
-                f"{model.name} is in production and was trained on data whose access grant "
-                f"#{request.pk} is now {request.get_status_display().lower()}: {request.end_reason}"
+                f"{model.name} v{alias.version.version} is in production and was trained on "
+                f"{', '.join(u.dataset.name for u in uncovered)}, whose access grant #{request.pk} is now "
+                f"{request.get_status_display().lower()}: {request.end_reason}"
             ),
         )
 
