@@ -223,3 +223,49 @@ def test_one_sync_per_source_at_a_time(source):
         pass
     with registry_lock(source.pk):  # released after use
         pass
+
+
+@pytest.mark.parametrize(
+    "auth, username, expected",
+    [
+        ("bearer", "", "Bearer tok-123"),
+        (
+            "basic",
+            "svc-modelhouse",
+            "Basic " + __import__("base64").b64encode(b"svc-modelhouse:tok-123").decode(),
+        ),
+    ],
+)
+def test_credentials_come_from_the_named_environment_variable(fake, monkeypatch, auth, username, expected):
+    seen = []
+    handler = fake.server.RequestHandlerClass
+    original = handler.do_GET
+
+    def recording(self):
+        seen.append(self.headers.get("Authorization"))
+        return original(self)
+
+    monkeypatch.setattr(handler, "do_GET", recording)
+    monkeypatch.setenv("MLFLOW_TEST_SECRET", "tok-123")
+    source = RegistrySource.objects.create(
+        name="secured",
+        kind="mlflow",
+        base_url=fake.url,
+        auth=auth,
+        auth_username=username,
+        secret_env="MLFLOW_TEST_SECRET",
+        default_domain=DomainFactory(name="Risk", slug="risk", key="RISK"),
+    )
+    assert registry_sync(source=source).status == SyncStatus.SUCCEEDED
+    assert seen and set(seen) == {expected}
+
+
+def test_a_missing_secret_fails_readably_without_retries(fake, monkeypatch):
+    monkeypatch.delenv("MLFLOW_TEST_SECRET", raising=False)
+    source = RegistrySource.objects.create(
+        name="secured", kind="mlflow", base_url=fake.url, auth="bearer", secret_env="MLFLOW_TEST_SECRET"
+    )
+    with pytest.raises(RegistryError) as exc:
+        registry_sync(source=source)
+    assert not exc.value.transient and "MLFLOW_TEST_SECRET is not set" in exc.value.message
+    assert fake.calls == 0
