@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from catalog.models import CatalogEvent, ModelAlias, ModelVersion, RegisteredModel, VersionMetric
+from portal.exceptions import DomainError
 from portal.roles import SYSTEM
 
 from .. import policies
@@ -156,7 +157,9 @@ def alert_acknowledge(*, actor, alert: Alert) -> Alert:
     policies.require(actor.is_authenticated and getattr(actor, "pk", None), "Sign in to acknowledge alerts.")
     alert = Alert.objects.select_for_update().get(pk=alert.pk)
     if alert.state != AlertState.OPEN:
-        raise ValidationError(f"Only an open alert can be acknowledged; this one is {alert.state}.")
+        raise DomainError(
+            f"Only an open alert can be acknowledged; this one is {alert.get_state_display().lower()}."
+        )
     alert.state, alert.acknowledged_by, alert.acknowledged_at = AlertState.ACKNOWLEDGED, actor, timezone.now()
     alert.save(update_fields=["state", "acknowledged_by", "acknowledged_at"])
     audit_record(
@@ -175,7 +178,7 @@ def alert_resolve(*, actor, alert: Alert, resolution: str) -> Alert:
     policies.require(actor.is_authenticated and getattr(actor, "pk", None), "Sign in to resolve alerts.")
     alert = Alert.objects.select_for_update().select_related("model").get(pk=alert.pk)
     if alert.state == AlertState.RESOLVED:
-        raise ValidationError("This alert is already resolved.")
+        raise DomainError("This alert is already resolved.")
     if len((resolution or "").strip()) < 10:
         raise ValidationError({"resolution": "Say what was done (10+ characters)."})
     return _resolve(alert, actor=actor, resolution=resolution.strip())
@@ -630,3 +633,35 @@ def monitoring_run(*, condition: str) -> dict:
         elif alert_clear(model=finding.model, condition=finding.condition):
             counts["resolved"] += 1
     return counts
+
+
+@transaction.atomic
+def monitoring_policy_set(*, actor, model: RegisteredModel, **fields) -> MonitoringPolicy:
+    """Thresholds and mitigations for one model (owners and engineers). Audited."""
+    from catalog import policies as catalog_policies
+
+    policies.require(
+        catalog_policies.can_edit_model(actor, model) or policies.can_retry_apply(actor),
+        "Only the model's owners and engineers set its monitoring policy.",
+    )
+    allowed = {
+        "max_data_age_hours",
+        "retraining_variance_tolerance",
+        "bias_tolerance_std",
+        "variance_ratio_max",
+        "mitigations",
+    }
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValidationError(f"Unknown fields: {', '.join(sorted(unknown))}.")
+    bad = set(fields.get("mitigations", [])) - set(Mitigation.values)
+    if bad:
+        raise ValidationError({"mitigations": f"Choose from {', '.join(Mitigation.values)}."})
+    policy, _ = MonitoringPolicy.objects.get_or_create(model=model)
+    before = {k: getattr(policy, k) for k in fields}
+    for key, value in fields.items():
+        setattr(policy, key, value)
+    policy.full_clean()
+    policy.save()
+    audit_record(actor=actor, action="monitoring.policy_set", target=model, before=before, after=fields)
+    return policy

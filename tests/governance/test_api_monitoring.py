@@ -173,7 +173,7 @@ def test_alerts_list_acknowledge_and_resolve(api_as, scientist, engineer, ready_
     response = post_json(eric, f"{ALERTS}{bias.pk}/acknowledge/")
     assert response.status_code == 200, response.content
     assert response.json()["state"] == "acknowledged" and response.json()["acknowledged_by"] == "eric"
-    assert post_json(eric, f"{ALERTS}{bias.pk}/acknowledge/").status_code == 400  # not open any more
+    assert post_json(eric, f"{ALERTS}{bias.pk}/acknowledge/").status_code == 409  # not open any more
     active = sara.get(ALERTS + "?state=open&state=acknowledged").json()["results"]
     assert {a["state"] for a in active} == {"open", "acknowledged"}
 
@@ -190,7 +190,7 @@ def test_alerts_list_acknowledge_and_resolve(api_as, scientist, engineer, ready_
     ]
     assert (
         post_json(sara, f"{ALERTS}{bias.pk}/resolve/", {"resolution": "Retrained again, twice."}).status_code
-        == 400
+        == 409
     )
     assert [a["id"] for a in sara.get(ALERTS + "?state=resolved").json()["results"]] == [bias.pk]
     assert sara.get(f"{ALERTS}{overdue.pk}/").json()["details"] == {}

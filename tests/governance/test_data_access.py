@@ -290,7 +290,11 @@ def test_lapsed_grant_behind_a_production_model_opens_an_incident(
 
     clicks = Dataset.objects.get(uri="s3://lake/clicks")
     Dataset.objects.filter(pk=clicks.pk).update(pii_categories=["behaviour"], owner=owner)
+    from catalog.models import ModelAlias, ModelVersion
+
     RegisteredModel.objects.filter(pk=ready_model.pk).update(lifecycle="production")
+    ModelAlias.objects.create(model=ready_model, alias="production",
+                              version=ModelVersion.objects.get(model=ready_model, version="2"))
     granted = grant(scientist, owner, compliance, purpose, [clicks])
     grant_revoke(actor=compliance, request=granted, reason="Consent withdrawn by the data subjects.")
     incident = WorkItem.objects.get(model=ready_model, type="incident")
