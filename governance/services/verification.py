@@ -131,6 +131,8 @@ def verification_queue(
             catalog_policies.can_edit_model(actor, version.model) or policies.can_retry_apply(actor),
             "Only the model's owners and engineers run verifications.",
         )
+    if scripts is not None and any(s.model_id != version.model_id for s in scripts):
+        raise ValidationError({"scripts": "A script only verifies versions of its own model."})
     scripts = (
         scripts if scripts is not None else list(version.model.verification_scripts.filter(is_active=True))
     )

@@ -132,3 +132,12 @@ def test_a_changed_script_invalidates_queued_runs(scientist, ready_model, versio
     (run,) = verification_queue(version=version, trigger="manual", actor=scientist)
     save(scientist, ready_model, source=AUC_CHECK + "\n# v2\n")
     assert verification_execute(run_id=run.pk).status == RunStatus.ERROR
+
+
+def test_a_script_only_verifies_its_own_models_versions(scientist, ready_model, version, domain):
+    from catalog.services import model_create
+
+    other = model_create(actor=scientist, name="other-model", domain=domain)
+    foreign = save(scientist, other, name="foreign")
+    with pytest.raises(ValidationError, match="own model"):
+        verification_queue(version=version, trigger="manual", scripts=[foreign])
