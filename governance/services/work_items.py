@@ -27,7 +27,7 @@ from ..models import (
 from ..workflows import CLOSED, STATUS_LABELS, WORKFLOWS
 from .audit import audit_record
 
-MENTION_RE = re.compile(r"(?<![\w@])@([\w.\-]{1,150})")
+MENTION_RE = re.compile(r"(?<![\w@])@([\w.\-]{0,149}\w)")  # a trailing "." ends the sentence, not the name
 LABEL_RE = re.compile(r"^[\w.\-:]{1,50}$")
 EDITABLE = ("title", "description", "priority", "assignee", "due_date", "model", "version", "dataset")
 

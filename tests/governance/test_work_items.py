@@ -129,8 +129,9 @@ def test_sla_states(scientist, domain):
 def test_comments_mention_and_watch(scientist, engineer, make_user, domain):
     lena = make_user("engineer", username="lena")
     item = new(scientist, domain)
-    comment = comment_add(actor=engineer, item=item, body="@lena can you look? cc @nobody, mail me@x.com")
+    comment = comment_add(actor=engineer, item=item, body="Can you look, @lena? cc @nobody, mail me@x.com")
     assert list(comment.mentions.values_list("username", flat=True)) == ["lena"]
+    assert list(comment_add(actor=engineer, item=item, body="Thanks @lena.").mentions.all()) == [lena]
     assert item.watchers.filter(pk=lena.pk).exists()
     with pytest.raises(ValidationError):
         comment_add(actor=engineer, item=item, body="   ")
