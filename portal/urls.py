@@ -15,5 +15,7 @@ urlpatterns = [
     # The schema authenticates like the API (token or session, 401 in JSON); the docs page is for people.
     path("api/schema/", login_not_required(SpectacularAPIView.as_view()), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("governance.urls")),
+    path("", include("governance.access_urls")),
     path("", include("catalog.urls")),
 ]

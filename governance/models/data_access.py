@@ -100,7 +100,7 @@ class AccessRequest(models.Model):
         return f"Access #{self.pk} for {self.requester} ({self.get_status_display()})"
 
     def get_absolute_url(self) -> str:
-        return reverse("governance:access-request-detail", args=[self.pk])
+        return reverse("governance-access:access-request-detail", args=[self.pk])
 
 
 class AccessRequestDataset(models.Model):
@@ -174,7 +174,7 @@ class Campaign(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("governance:campaign-detail", args=[self.pk])
+        return reverse("governance-access:campaign-detail", args=[self.pk])
 
 
 class Attestation(models.TextChoices):

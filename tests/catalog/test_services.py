@@ -161,7 +161,10 @@ def test_filters_reject_unknown_values(scientist):
 
 def test_owners_set_the_contract_and_bad_contracts_are_refused(scientist, domain):
     model = model_create(actor=scientist, name="m", domain=domain)
-    contract = {"inputs": [{"name": "user_id", "type": "string"}], "outputs": [{"name": "p", "type": "number"}]}
+    contract = {
+        "inputs": [{"name": "user_id", "type": "string"}],
+        "outputs": [{"name": "p", "type": "number"}],
+    }
     model_update(actor=scientist, model=model, contract=contract, regression_tolerance=0.01)
     model.refresh_from_db()
     assert model.contract == contract and model.regression_tolerance == 0.01

@@ -293,8 +293,11 @@ def test_lapsed_grant_behind_a_production_model_opens_an_incident(
     from catalog.models import ModelAlias, ModelVersion
 
     RegisteredModel.objects.filter(pk=ready_model.pk).update(lifecycle="production")
-    ModelAlias.objects.create(model=ready_model, alias="production",
-                              version=ModelVersion.objects.get(model=ready_model, version="2"))
+    ModelAlias.objects.create(
+        model=ready_model,
+        alias="production",
+        version=ModelVersion.objects.get(model=ready_model, version="2"),
+    )
     granted = grant(scientist, owner, compliance, purpose, [clicks])
     grant_revoke(actor=compliance, request=granted, reason="Consent withdrawn by the data subjects.")
     incident = WorkItem.objects.get(model=ready_model, type="incident")

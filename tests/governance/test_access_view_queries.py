@@ -1,0 +1,273 @@
+"""Every data-access and alert list page costs the same number of queries with 3 rows as with 20 (no N+1 in
+views or templates).
+
+Rows are seeded with several related rows each (two datasets of different owners with named columns, a
+team, approval steps decided by different people, campaign items, alert owners, acknowledgers and
+incidents), so a relation a template reads that its selector did not load shows up as extra queries.
+"""
+
+import datetime
+import itertools
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from governance.models import AccessRequest, Alert, AlertState
+from governance.services.data_access import (
+    access_request_create,
+    access_request_decide,
+    campaign_start,
+    model_purpose_set,
+    purpose_create,
+)
+from governance.services.monitoring import alert_raise
+from governance.services.work_items import work_item_create
+from portal.roles import Role
+from tests.factories import DatasetFactory, RegisteredModelFactory, TeamFactory
+
+pytestmark = pytest.mark.django_db
+
+SMALL, LARGE = 3, 20
+TODAY = timezone.localdate()
+_serial = itertools.count()
+
+
+def counter(pattern: str):
+    def count(page: str) -> int:
+        return len(set(re.findall(pattern, page)))
+
+    return count
+
+
+@pytest.fixture
+def assert_constant_queries(django_assert_num_queries):
+    """check(client, url, seed, count): seed(SMALL) rows, count one GET's queries, seed up to LARGE rows and
+    require exactly the same count, with every row on the page."""
+
+    def check(client, url, seed, count):
+        seed(SMALL)
+        client.get(url)  # warm caches that are per process, not per row
+        with CaptureQueriesContext(connection) as small:
+            response = client.get(url)
+        assert response.status_code == 200, response.content.decode()[:2000]
+        assert count(response.content.decode()) == SMALL
+
+        seed(LARGE - SMALL)
+        with django_assert_num_queries(len(small)):
+            response = client.get(url)
+        assert response.status_code == 200
+        assert count(response.content.decode()) == LARGE
+
+    return check
+
+
+@pytest.fixture
+def people(make_user):
+    return {
+        "requester": make_user(Role.SCIENTIST, username="sara"),
+        "owner": make_user(Role.ENGINEER, username="olga"),
+        "other_owner": make_user(Role.SCIENTIST, username="otto"),
+        "compliance": make_user(Role.COMPLIANCE, username="cora"),
+    }
+
+
+@pytest.fixture
+def purpose(people):
+    return purpose_create(
+        actor=people["compliance"],
+        name="Personalised recommendations",
+        description="Ranking products for a signed-in customer.",
+        allowed_legal_bases=["contract"],
+    )
+
+
+@pytest.fixture
+def seed_requests(people, purpose, domain):
+    """seed(n, upto=None): n requests, each for two datasets of different owners with named columns (two owner
+    steps and a compliance step). upto="owners" has both owners approve; upto="granted" compliance too."""
+    team = TeamFactory(domain=domain)
+
+    def seed(n, upto=None):
+        for _ in range(n):
+            i = next(_serial)
+            datasets = [
+                DatasetFactory(owner=people["owner"], domain=domain, pii_categories=["behaviour"]),
+                DatasetFactory(owner=people["other_owner"], domain=domain, pii_categories=["health"]),
+            ]
+            request = access_request_create(
+                actor=people["requester"],
+                datasets=[(d, [f"col_{i}", "user_id"]) for d in datasets],
+                purpose=purpose,
+                legal_basis="contract",
+                justification=f"Train ranker number {i}.",
+                start_date=TODAY,
+                expiry_date=TODAY + datetime.timedelta(days=10 + i % 15),
+                dpia_reference=f"DPIA-{i}",
+                team=team,
+            )
+            deciders = {"owners": ("owner", "other_owner"), "granted": ("owner", "other_owner", "compliance")}
+            for actor in deciders.get(upto, ()):
+                access_request_decide(
+                    actor=people[actor], request=request, approve=True, reason="Fine by me."
+                )
+
+    return seed
+
+
+REQUEST_ROW = r'href="/access/(\d+)/">Access #'
+
+
+@pytest.mark.parametrize(
+    "url, who, upto",
+    [
+        ("/access/?page_size=50", "requester", None),
+        (
+            "/access/?tab=all&page_size=50&status=submitted&purpose=personalised-recommendations",
+            "owner",
+            None,
+        ),
+        ("/access/?tab=awaiting&page_size=50", "owner", None),
+        ("/access/?tab=awaiting&page_size=50", "compliance", "owners"),
+        ("/access/?tab=all&page_size=50", "compliance", "granted"),
+    ],
+)
+def test_access_request_list(client, people, seed_requests, assert_constant_queries, url, who, upto):
+    client.force_login(people[who])
+    assert_constant_queries(client, url, lambda n: seed_requests(n, upto=upto), counter(REQUEST_ROW))
+
+
+@pytest.mark.parametrize(
+    "url, who",
+    [
+        ("/access/grants/?page_size=50", "compliance"),
+        ("/access/grants/?page_size=50&status=approved&expiring_within_days=30", "requester"),
+        ("/access/grants/?page_size=50&special_category=true", "compliance"),
+    ],
+)
+def test_grant_list(client, people, seed_requests, assert_constant_queries, url, who):
+    client.force_login(people[who])
+    seed = lambda n: seed_requests(n, upto="granted")  # noqa: E731
+    assert_constant_queries(client, url, seed, counter(r'<tr id="grant-(\d+)"'))
+
+
+def test_purpose_list(client, people, domain, assert_constant_queries):
+    def seed(n):
+        for _ in range(n):
+            purpose = purpose_create(
+                actor=people["compliance"],
+                name=f"Purpose {next(_serial)}",
+                description="Something lawful.",
+                allowed_legal_bases=["contract", "consent"],
+            )
+            model = RegisteredModelFactory(domain=domain, owners=[people["requester"]])
+            model_purpose_set(actor=people["requester"], model=model, purpose=purpose)
+
+    client.force_login(people["compliance"])
+    assert_constant_queries(
+        client, "/access/purposes/?page_size=50", seed, counter(r'cell-name">(Purpose \d+)')
+    )
+
+
+def test_campaign_list(client, people, seed_requests, assert_constant_queries):
+    seed_requests(2, upto="granted")
+
+    def seed(n):
+        for _ in range(n):
+            campaign_start(
+                actor=people["compliance"],
+                name=f"Round {next(_serial)}",
+                deadline=TODAY + datetime.timedelta(days=30),
+                revoke_unattested=True,
+            )
+
+    client.force_login(people["owner"])
+    assert_constant_queries(
+        client, "/access/campaigns/?page_size=50", seed, counter(r'href="/access/campaigns/(\d+)/"')
+    )
+
+
+def test_campaign_detail_costs_the_same_whatever_its_items(
+    client, people, seed_requests, django_assert_num_queries
+):
+    """One campaign's page: fixed however many grants (items) it covers."""
+    seed_requests(SMALL, upto="granted")
+    client.force_login(people["owner"])
+
+    def campaign_url():
+        campaign = campaign_start(
+            actor=people["compliance"],
+            name=f"Round {next(_serial)}",
+            deadline=TODAY + datetime.timedelta(days=9),
+        )
+        return f"/access/campaigns/{campaign.pk}/"
+
+    url = campaign_url()
+    client.get(url)
+    with CaptureQueriesContext(connection) as small:
+        page = client.get(url).content.decode()
+    assert page.count('<tr id="item-') == 2 * SMALL
+    seed_requests(LARGE - SMALL, upto="granted")
+    url = campaign_url()
+    with django_assert_num_queries(len(small)):
+        page = client.get(url).content.decode()
+    assert page.count('<tr id="item-') == 2 * LARGE
+
+
+def test_access_request_detail_costs_the_same_whatever_its_datasets(
+    client, people, purpose, domain, django_assert_num_queries
+):
+    def ask(n):
+        datasets = [
+            DatasetFactory(owner=people["owner"], domain=domain, pii_categories=["contact"]) for _ in range(n)
+        ]
+        request = access_request_create(
+            actor=people["requester"],
+            datasets=[(d, ["a", "b"]) for d in datasets],
+            purpose=purpose,
+            legal_basis="contract",
+            justification="Train the ranker again.",
+            start_date=TODAY,
+            expiry_date=TODAY + datetime.timedelta(days=60),
+        )
+        access_request_decide(actor=people["owner"], request=request, approve=True)
+        return f"/access/{request.pk}/"
+
+    client.force_login(people["compliance"])
+    url = ask(SMALL)
+    client.get(url)
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(url).status_code == 200
+    url = ask(LARGE)
+    with django_assert_num_queries(len(small)):
+        assert client.get(url).status_code == 200
+    assert AccessRequest.objects.count() == 2
+
+
+def test_alert_list(client, people, domain, assert_constant_queries):
+    def seed(n):
+        for _ in range(n):
+            i = next(_serial)
+            model = RegisteredModelFactory(domain=domain, owners=[people["requester"]])
+            alert, _ = alert_raise(
+                model=model, condition="prediction_bias", severity="critical", summary=f"Drift {i}."
+            )
+            incident = work_item_create(
+                actor=people["owner"], domain=domain, type="incident", title=f"Drift {i}", model=model
+            )
+            Alert.objects.filter(pk=alert.pk).update(
+                state=AlertState.ACKNOWLEDGED,
+                acknowledged_by=people["owner"],
+                acknowledged_at=timezone.now(),
+                incident=incident,
+            )
+
+    client.force_login(people["requester"])
+    assert_constant_queries(
+        client,
+        f"/alerts/?page_size=50&severity=critical&domain={domain.slug}",
+        seed,
+        counter(r'href="/alerts/(\d+)/"'),
+    )
