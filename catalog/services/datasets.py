@@ -14,6 +14,7 @@ DATASET_FIELDS = (
     "pii_categories",
     "sensitivity",
     "last_updated_at",
+    "retention_days",
 )
 
 

@@ -172,3 +172,23 @@ def test_owners_set_the_contract_and_bad_contracts_are_refused(scientist, domain
         with pytest.raises(ValidationError) as exc:
             model_update(actor=scientist, model=model, contract=bad)
         assert "contract" in exc.value.message_dict
+
+
+def test_compliance_classifies_a_dataset_with_retention(scientist, compliance, domain):
+    from catalog.services import dataset_create, dataset_update
+
+    dataset = dataset_create(actor=scientist, uri="s3://lake/orders", name="orders")
+    assert dataset.owner == scientist
+    dataset_update(
+        actor=compliance,
+        dataset=dataset,
+        pii_categories=["purchase_history"],
+        retention_days=730,
+        sensitivity="confidential",
+    )
+    dataset.refresh_from_db()
+    assert (dataset.retention_days, dataset.pii_categories, dataset.sensitivity) == (
+        730,
+        ["purchase_history"],
+        "confidential",
+    )
