@@ -67,6 +67,42 @@ def parse_manifest(text: str, name: str) -> tuple[dict | None, list[Problem]]:
     return data, []
 
 
+MAX_SCRIPT_BYTES = 200 * 1024
+
+
+def read_scripts(data: dict, manifest_path: Path, root: Path, rel: str) -> tuple[list[dict], list[Problem]]:
+    """The verification scripts a manifest names, read from files beside it (never outside the root)."""
+    scripts, problems = [], []
+    for entry in data.get("verification", []):
+        target = (manifest_path.parent / entry["path"]).resolve()
+        if not target.is_relative_to(root.resolve()):
+            problems.append(
+                Problem(rel, f"verification script {entry['path']!r} is outside the manifest folder")
+            )
+            continue
+        if not target.is_file():
+            problems.append(Problem(rel, f"verification script {entry['path']!r} does not exist"))
+            continue
+        if target.stat().st_size > MAX_SCRIPT_BYTES:
+            problems.append(Problem(rel, f"verification script {entry['path']!r} is larger than 200 KiB"))
+            continue
+        try:
+            source = target.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(Problem(rel, f"verification script {entry['path']!r} cannot be read: {exc}"))
+            continue
+        scripts.append(
+            {
+                "name": entry["name"],
+                "source": source,
+                "timeout_seconds": entry.get("timeout_seconds", 120),
+                "checks_description": entry.get("checks", ""),
+                "path": entry["path"],
+            }
+        )
+    return scripts, problems
+
+
 def manifest_to_remote(data: dict, updated_ms: int) -> RemoteModel:
     card = data.get("model_card", {})
     metric = data.get("primary_metric", {})
@@ -134,7 +170,11 @@ class ManifestsConnector:
                 continue
             updated_ms = int(path.stat().st_mtime * 1000)
             newest = max(newest, updated_ms)
-            models[data["name"]] = manifest_to_remote(data, updated_ms)
+            remote = manifest_to_remote(data, updated_ms)
+            if "verification" in data:
+                remote.manifest["verification"], found = read_scripts(data, path, self.root, rel)
+                problems.extend(found)
+            models[data["name"]] = remote
         return Snapshot(
             models=list(models.values()),
             versions=[],

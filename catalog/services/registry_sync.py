@@ -289,7 +289,20 @@ def _apply_models(source, snapshot: Snapshot, counts: Counts) -> dict[str, Regis
         _apply_tags({n: mine[n] for n in tag_wishes}, tag_wishes, counts)
         _apply_owners(mine, manifest_owners, snapshot, counts)
         _apply_declared_datasets(mine, declared, counts)
+        _apply_manifest_scripts(mine, snapshot)
     return mine
+
+
+def _apply_manifest_scripts(models: dict[str, RegisteredModel], snapshot: Snapshot) -> None:
+    """Scripts kept next to a manifest become the model's verification scripts (through catalog.hooks, so
+    the catalog does not import governance); what cannot be stored is reported, the sync goes on."""
+    from .. import hooks
+
+    for remote in snapshot.models:
+        scripts = (remote.manifest or {}).get("verification")
+        if scripts and remote.name in models:
+            for reason in hooks.manifest_scripts(model=models[remote.name], scripts=scripts):
+                snapshot.problems.append(_problem(remote.name, reason))
 
 
 def _apply_declared_datasets(models, declared: dict[str, list[dict]], counts: Counts) -> None:

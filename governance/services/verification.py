@@ -310,3 +310,30 @@ def verification_verdict(*, version: ModelVersion | None, scripts=None, runs=Non
     if failing:
         return False, f"Not passing on v{version.version}: {', '.join(failing)}."
     return True, f"{len(results)} script(s) passed on v{version.version}."
+
+
+def verification_scripts_from_manifest(*, model, scripts: list[dict]) -> list[str]:
+    """Store the scripts a models-as-code manifest names (registry sync calls this). Unchanged scripts are
+    left alone; a changed one becomes a new revision in its technical owner's name. Returns problems."""
+    owner = model.ownerships.select_related("user").order_by("role", "user__username").first()
+    if owner is None:
+        return ["verification scripts need an owner to be recorded under"]
+    existing = {s.name: s for s in VerificationScript.objects.filter(model=model)}
+    problems = []
+    for script in scripts:
+        current = existing.get(script["name"])
+        if current is not None and current.revision == VerificationScript.hash_source(script["source"]):
+            continue
+        try:
+            with transaction.atomic():
+                verification_script_save(
+                    actor=owner.user,
+                    model=model,
+                    name=script["name"],
+                    source=script["source"],
+                    checks_description=script.get("checks_description", ""),
+                    timeout_seconds=script.get("timeout_seconds", 120),
+                )
+        except ValidationError as exc:
+            problems.append(f"verification script {script['path']!r}: {' '.join(exc.messages)}")
+    return problems

@@ -141,3 +141,71 @@ def test_a_script_only_verifies_its_own_models_versions(scientist, ready_model, 
     foreign = save(scientist, other, name="foreign")
     with pytest.raises(ValidationError, match="own model"):
         verification_queue(version=version, trigger="manual", scripts=[foreign])
+
+
+MANIFEST = """\
+name: ranker
+domain: PERS
+owners: [{username: sara}]
+verification:
+  - {name: floor, path: checks/floor.py, timeout_seconds: 30, checks: "auc >= 0.8"}
+"""
+
+
+@pytest.fixture
+def manifests(tmp_path, scientist, domain):
+    from catalog.models import RegistrySource
+
+    (tmp_path / "checks").mkdir()
+    (tmp_path / "checks" / "floor.py").write_text(AUC_CHECK)
+    (tmp_path / "ranker.yaml").write_text(MANIFEST)
+    return tmp_path, RegistrySource.objects.create(name="team", kind="manifests", base_url=str(tmp_path))
+
+
+def test_scripts_named_in_a_manifest_are_stored_for_the_model(manifests):
+    from catalog.services.registry_sync import registry_sync
+    from governance.models import AuditEvent, VerificationScript
+
+    folder, source = manifests
+    run = registry_sync(source=source)
+    assert run.status == "succeeded" and not run.problems
+    script = VerificationScript.objects.get(model__name="ranker", name="floor")
+    assert (
+        script.source == AUC_CHECK
+        and script.timeout_seconds == 30
+        and script.checks_description == "auc >= 0.8"
+    )
+    assert script.created_by.username == "sara"
+    registry_sync(source=source)  # unchanged: no new revision, no new audit event
+    assert AuditEvent.objects.filter(action="verification.script_saved").count() == 1
+    (folder / "checks" / "floor.py").write_text(AUC_CHECK + "\n# stricter next quarter\n")
+    registry_sync(source=source)
+    script.refresh_from_db()
+    assert script.revision == VerificationScript.hash_source(AUC_CHECK + "\n# stricter next quarter\n")
+
+
+@pytest.mark.parametrize(
+    "path, reason",
+    [("checks/missing.py", "does not exist"), ("../outside.py", "path"), ("/etc/passwd.py", "path")],
+)
+def test_bad_script_paths_are_reported_and_the_model_still_syncs(manifests, path, reason):
+    from catalog.models import RegisteredModel
+    from catalog.services.registry_sync import registry_sync
+
+    folder, source = manifests
+    (folder / "ranker.yaml").write_text(MANIFEST.replace("checks/floor.py", path))
+    run = registry_sync(source=source)
+    assert any(reason in p["reason"] for p in run.problems), run.problems
+    assert RegisteredModel.objects.filter(name="ranker").exists() != (reason == "path")
+
+
+def test_a_symlink_out_of_the_folder_is_refused(manifests, tmp_path_factory):
+    from catalog.services.registry_sync import registry_sync
+
+    folder, source = manifests
+    secret = tmp_path_factory.mktemp("elsewhere") / "secret.py"
+    secret.write_text("print('{}')")
+    (folder / "checks" / "floor.py").unlink()
+    (folder / "checks" / "floor.py").symlink_to(secret)
+    run = registry_sync(source=source)
+    assert any("outside the manifest folder" in p["reason"] for p in run.problems)
