@@ -43,6 +43,7 @@ from .forms import (
     WorkItemForm,
 )
 from .models import Gate, LinkKind, Priority, PromotionStatus, WorkItemType
+from .selectors import monitoring as monitoring_selectors
 from .selectors import pages as page_selectors
 from .selectors.audit import AUDIT_READ_REFUSAL
 from .services import dod as dod_services
@@ -771,6 +772,11 @@ class DashboardView(GovernancePage):
             "queue": [{"promotion": p, "gates": gate_summary(gates[p.pk])} for p in queue],
             "queue_more": more,
             "failures": list(page_selectors.promotion_apply_failures(user=user)[:QUEUE_LIMIT]),
+            "alerts": list(
+                monitoring_selectors.alert_list(user=user, filters={"state": ["open", "acknowledged"]})[
+                    :QUEUE_LIMIT
+                ]
+            ),
             "scores": scores,
             "scores_too_many": too_many,
             "dod_chart": charts.dod_scores_figure(scores) if scores else None,

@@ -286,3 +286,101 @@ def test_bad_prediction_stats_are_refused(production, scientist, kwargs, field):
     with pytest.raises(ValidationError) as exc:
         prediction_stats_record(**{**base, **kwargs})
     assert field in exc.value.message_dict
+
+
+def test_prediction_alerts_resolve_when_the_day_is_back_to_normal(production, scientist):
+    prediction_stats_record(
+        actor=scientist, model=production, day=TODAY, count=10, mean=0.2, std=0.05, is_baseline=True
+    )
+    prediction_stats_record(actor=scientist, model=production, day=TODAY, count=10, mean=0.5, std=0.2)
+    monitoring_run(condition="prediction_bias")
+    assert active(production, "prediction_bias") and active(production, "prediction_variance")
+    prediction_stats_record(actor=scientist, model=production, day=TODAY, count=10, mean=0.21, std=0.05)
+    assert monitoring_run(condition="prediction_bias")["resolved"] == 2
+
+
+def test_unapproved_alias_resolves_once_an_approved_promotion_holds_it(
+    production, scientist, engineer, django_capture_on_commit_callbacks
+):
+    from catalog.models import CatalogEvent
+    from governance.services.gates import gates_evaluate
+    from governance.services.promotions import promotion_approve, promotion_request, promotion_waive_gate
+
+    v1, v2 = (ModelVersion.objects.get(model=production, version=v) for v in ("1", "2"))
+    ModelAlias.objects.create(model=production, alias="production", version=v1)
+    CatalogEvent.objects.create(model=production, version=v1, kind="alias_set", alias="production")
+    monitoring_run(condition="unapproved_alias")
+    assert active(production, "unapproved_alias")
+    promotion = promotion_request(
+        actor=scientist, version=v2, target="production", justification="Approved path."
+    )
+    for gate in gates_evaluate(promotion=promotion):
+        if gate.status == "fail":
+            promotion_waive_gate(
+                actor=engineer, promotion=promotion, gate=gate.gate, reason="Accepted for test."
+            )
+    with django_capture_on_commit_callbacks(execute=True):
+        promotion_approve(actor=engineer, promotion=promotion)
+    monitoring_run(condition="unapproved_alias")
+    assert active(production, "unapproved_alias") is None
+
+
+def test_verification_failing_resolves_when_the_script_passes(production, scientist):
+    from governance.services.verification import (
+        verification_execute,
+        verification_queue,
+        verification_script_save,
+    )
+
+    v2 = ModelVersion.objects.get(model=production, version="2")
+    ModelAlias.objects.create(model=production, alias="production", version=v2)
+    verification_script_save(
+        actor=scientist, model=production, name="gate", source='print(\'{"passed": false, "checks": []}\')'
+    )
+    verification_execute(run_id=verification_queue(version=v2, trigger="manual")[0].pk)
+    monitoring_run(condition="verification_failing")
+    assert active(production, "verification_failing")
+    verification_script_save(
+        actor=scientist, model=production, name="gate", source='print(\'{"passed": true, "checks": []}\')'
+    )
+    verification_execute(run_id=verification_queue(version=v2, trigger="manual")[0].pk)
+    monitoring_run(condition="verification_failing")
+    assert active(production, "verification_failing") is None
+
+
+def test_data_access_lapsed_fires_and_resolves(production, scientist, compliance, make_user):
+    from governance.services.data_access import (
+        access_request_create,
+        access_request_decide,
+        grant_revoke,
+        model_purpose_set,
+        purpose_create,
+    )
+
+    owner = make_user("engineer", username="olga")
+    Dataset.objects.filter(uri="s3://lake/clicks").update(pii_categories=["behaviour"], owner=owner)
+    clicks = Dataset.objects.get(uri="s3://lake/clicks")
+    v2 = ModelVersion.objects.get(model=production, version="2")
+    ModelAlias.objects.create(model=production, alias="production", version=v2)
+    purpose = purpose_create(
+        actor=compliance, name="Recommendations", description="Ranking.", allowed_legal_bases=["contract"]
+    )
+    model_purpose_set(actor=scientist, model=production, purpose=purpose)
+    monitoring_run(condition="data_access_lapsed")
+    assert active(production, "data_access_lapsed")  # personal data, no grant
+    request = access_request_create(
+        actor=scientist,
+        datasets=[(clicks, [])],
+        purpose=purpose,
+        legal_basis="contract",
+        justification="Train the ranker.",
+        start_date=TODAY,
+        expiry_date=TODAY + datetime.timedelta(days=90),
+    )
+    access_request_decide(actor=owner, request=request, approve=True)
+    access_request_decide(actor=compliance, request=request, approve=True)
+    monitoring_run(condition="data_access_lapsed")
+    assert active(production, "data_access_lapsed") is None
+    grant_revoke(actor=compliance, request=request, reason="Consent withdrawn by the data subjects.")
+    monitoring_run(condition="data_access_lapsed")
+    assert active(production, "data_access_lapsed").severity == "critical"

@@ -710,3 +710,14 @@ def test_audit_pages_with_keyset_cursor(client, compliance, scientist, domain):
     next_url = re.search(r'rel="next" href="([^"]+)"', html).group(1).replace("&amp;", "&")
     second = content(client.get("/audit/" + next_url))
     assert second.count("<code>work_item.created</code>") == 2 and 'rel="prev"' in second
+
+
+def test_the_dashboard_shows_open_alerts(client, engineer, ready_model):
+    from governance.services.monitoring import alert_raise
+
+    alert_raise(
+        model=ready_model, condition="data_stale", severity="warning", summary="Clicks are two days old."
+    )
+    client.force_login(engineer)
+    html = client.get("/dashboards/").content.decode()
+    assert "Open alerts" in html and "recs-ranker: Upstream data stale" in html
