@@ -26,7 +26,6 @@ from catalog import policies as catalog_policies
 from catalog import selectors as catalog_selectors
 from portal.exceptions import DomainError
 from portal.pagination import keyset_paginate, parse_page_size, querystring_with
-from portal.roles import Role, has_role
 
 from . import monitoring_charts, policies
 from .access_forms import (
@@ -63,7 +62,7 @@ from .selectors import verification as verification_selectors
 from .services import data_access as access_services
 from .services import monitoring as monitoring_services
 from .services import verification as verification_services
-from .services.data_access import _attest_refusal, needs_dpia, steps_open_to_decide
+from .services.data_access import needs_dpia, steps_open_to_decide
 
 NS = "governance-access"
 LIST_PAGE_SIZE = 25
@@ -109,11 +108,6 @@ def form_messages(form) -> list[str]:
         label = label or FIELD_LABELS.get(field, field.replace("_", " ").capitalize())
         out += [msg if field == "__all__" else f"{label}: {msg}" for msg in errors]
     return out
-
-
-def may_see_compliance(user) -> bool:
-    """The compliance dashboard is for compliance officers and admins (has_role counts admins in)."""
-    return user.is_authenticated and has_role(user, Role.COMPLIANCE)
 
 
 class AccessPage(TemplateView):
@@ -578,7 +572,7 @@ class CampaignDetailView(AccessPage):
                     "item": item,
                     "can_attest": is_open
                     and item.decision == Attestation.PENDING
-                    and _attest_refusal(user, item) is None,
+                    and policies.campaign_attest_refusal(user, item) is None,
                     "failed": failed_item == str(item.pk),
                 }
             )
@@ -618,7 +612,8 @@ class ComplianceDashboardView(AccessPage):
     def get_context_data(self, **kwargs):
         user = self.request.user
         policies.require(
-            may_see_compliance(user), "The compliance dashboard is for compliance officers and admins."
+            policies.can_view_compliance_dashboard(user),
+            "The compliance dashboard is for compliance officers and admins.",
         )
         context = super().get_context_data(**kwargs)
         ages = pages_access.pending_requests_by_age(user=user)

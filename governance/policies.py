@@ -121,6 +121,19 @@ def can_run_campaigns(user) -> bool:
     return user.is_authenticated and Role.COMPLIANCE.value in user_roles(user)
 
 
+def can_view_compliance_dashboard(user) -> bool:
+    """Compliance officers and admins."""
+    return user.is_authenticated and has_role(user, Role.COMPLIANCE)
+
+
+def campaign_attest_refusal(user, item) -> str | None:
+    """Why `user` may not attest this campaign item, or None: the dataset's owner attests; compliance
+    stands in for a dataset without an owner."""
+    if item.owner_id is not None:
+        return None if user.pk == item.owner_id else "Only the dataset's owner attests this grant."
+    return None if can_run_campaigns(user) else "This dataset has no owner, so compliance attests."
+
+
 def can_withdraw_access_request(user, request) -> bool:
     return user.is_authenticated and user.pk == request.requester_id
 

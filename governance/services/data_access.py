@@ -602,17 +602,11 @@ def campaign_start(*, actor, name: str, deadline: datetime.date, revoke_unattest
     return campaign
 
 
-def _attest_refusal(user, item: CampaignItem) -> str | None:
-    if item.owner_id is not None:
-        return None if user.pk == item.owner_id else "Only the dataset's owner attests this grant."
-    return None if policies.can_run_campaigns(user) else "This dataset has no owner, so compliance attests."
-
-
 @transaction.atomic
 def campaign_attest(*, actor, item: CampaignItem, keep: bool, note: str = "") -> CampaignItem:
     """The owner keeps or revokes one grant; revoking ends the grant at once."""
     item = CampaignItem.objects.select_for_update().select_related("campaign", "grant").get(pk=item.pk)
-    refusal = _attest_refusal(actor, item)
+    refusal = policies.campaign_attest_refusal(actor, item)
     if refusal:
         raise PermissionDenied(refusal)
     if item.campaign.closed_at is not None:
