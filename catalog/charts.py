@@ -85,12 +85,12 @@ def lttb(points: Sequence[tuple[float, float]], threshold: int = MAX_POINTS) -> 
 # --- Helpers --------------------------------------------------------------------------------------------
 
 
-def _to_dict(fig: go.Figure) -> dict:
+def figure_to_dict(fig: go.Figure) -> dict:
     # Round-trip through plotly's encoder: dates, numpy scalars and the like become plain JSON values.
     return json.loads(pio.to_json(fig, validate=False))
 
 
-def _plot_date(value: datetime | None) -> str | None:
+def plot_date(value: datetime | None) -> str | None:
     """Plotly.js ignores UTC offsets, so dates go out as naive UTC strings (the portal runs in UTC)."""
     if value is None:
         return None
@@ -99,7 +99,9 @@ def _plot_date(value: datetime | None) -> str | None:
     return value.strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _layout(title: str, *, x_title: str = "", y_title: str = "", height: int = 300, **extra) -> go.Layout:
+def figure_layout(
+    title: str, *, x_title: str = "", y_title: str = "", height: int = 300, **extra
+) -> go.Layout:
     axis = {
         "gridcolor": GRID,
         "zeroline": False,
@@ -163,7 +165,7 @@ def metric_across_versions_figures(
         labels = [f"v{r['version']}" for r in kept]
         hover = [
             f"<b>v{r['version']}</b><br>{key} = {_fmt(r['value'])}"
-            + (f"<br>{_plot_date(r['created_at'])[:10]}" if r["created_at"] else "")
+            + (f"<br>{plot_date(r['created_at'])[:10]}" if r["created_at"] else "")
             for r in kept
         ]
         traces = [
@@ -202,14 +204,14 @@ def metric_across_versions_figures(
             title += " · higher is better" if goal == MetricGoal.MAXIMIZE else " · lower is better"
         fig = go.Figure(
             data=traces,
-            layout=_layout(
+            layout=figure_layout(
                 title,
                 x_title="Version",
                 y_title=key,
                 xaxis_type="category",
             ),
         )
-        charts.append({"key": key, "title": title, "figure": _to_dict(fig), "is_primary": is_primary})
+        charts.append({"key": key, "title": title, "figure": figure_to_dict(fig), "is_primary": is_primary})
     return charts
 
 
@@ -244,13 +246,13 @@ def metric_history_figures(
                     name=key,
                 )
             ],
-            layout=_layout(title, x_title="Step", y_title=key),
+            layout=figure_layout(title, x_title="Step", y_title=key),
         )
         charts.append(
             {
                 "key": key,
                 "title": title,
-                "figure": _to_dict(fig),
+                "figure": figure_to_dict(fig),
                 "points": len(points),
                 "shown": len(kept),
                 "is_primary": is_primary,
@@ -274,7 +276,7 @@ def retraining_timeline_figure(
         rows = [row for row in timeline if row["training_reason"] == reason]
         traces.append(
             go.Scatter(
-                x=[_plot_date(row["created_at"]) for row in rows],
+                x=[plot_date(row["created_at"]) for row in rows],
                 y=[labels.get(reason, reason)] * len(rows),
                 mode="markers+text" if show_text else "markers",
                 text=[f"v{row['version']}" for row in rows],
@@ -287,7 +289,7 @@ def retraining_timeline_figure(
                 },
                 hovertext=[
                     f"<b>v{row['version']}</b><br>{labels.get(reason, reason)}"
-                    f"<br>{_plot_date(row['created_at'])[:16]} UTC<br>status: {row['status']}"
+                    f"<br>{plot_date(row['created_at'])[:16]} UTC<br>status: {row['status']}"
                     for row in rows
                 ],
                 hoverinfo="text",
@@ -302,8 +304,8 @@ def retraining_timeline_figure(
                 "type": "line",
                 "xref": "x",
                 "yref": "paper",
-                "x0": _plot_date(x),
-                "x1": _plot_date(x),
+                "x0": plot_date(x),
+                "x1": plot_date(x),
                 "y0": 0,
                 "y1": 1,
                 "line": {"color": colour, "width": 2, "dash": dash},
@@ -311,7 +313,7 @@ def retraining_timeline_figure(
         )
         annotations.append(
             {
-                "x": _plot_date(x),
+                "x": plot_date(x),
                 "y": 1,
                 "xref": "x",
                 "yref": "paper",
@@ -342,7 +344,7 @@ def retraining_timeline_figure(
         title += f" · retrain every {every_days} days"
     fig = go.Figure(
         data=traces,
-        layout=_layout(
+        layout=figure_layout(
             title,
             x_title="Trained at (UTC)",
             height=120 + 56 * max(len(reasons), 1),
@@ -353,10 +355,10 @@ def retraining_timeline_figure(
     fig.update_layout(
         showlegend=False,
         margin={"l": 130, "r": 24, "t": 56, "b": 44},
-        xaxis={"type": "date", "range": [_plot_date(start - pad), _plot_date(end + pad)]},
+        xaxis={"type": "date", "range": [plot_date(start - pad), plot_date(end + pad)]},
         yaxis={"type": "category", "categoryorder": "array", "categoryarray": [labels[r] for r in reasons]},
     )
-    return _to_dict(fig)
+    return figure_to_dict(fig)
 
 
 def domain_lifecycle_figure(domain) -> dict:
@@ -376,7 +378,7 @@ def domain_lifecycle_figure(domain) -> dict:
                 hovertemplate="%{y}: %{x} models<extra></extra>",
             )
         ],
-        layout=_layout("Models per lifecycle", x_title="Models", height=250),
+        layout=figure_layout("Models per lifecycle", x_title="Models", height=250),
     )
     xaxis = {"rangemode": "tozero", "tickformat": ",d"}
     if max(counts, default=0) <= 8:
@@ -387,4 +389,4 @@ def domain_lifecycle_figure(domain) -> dict:
         yaxis={"autorange": "reversed", "ticks": "", "showgrid": False},
         bargap=0.35,
     )
-    return _to_dict(fig)
+    return figure_to_dict(fig)

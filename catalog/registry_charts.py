@@ -9,7 +9,7 @@ import math
 
 import plotly.graph_objects as go
 
-from .charts import GRID, INK, MUTED, _layout, _plot_date, _to_dict
+from .charts import GRID, INK, MUTED, figure_layout, figure_to_dict, plot_date
 from .models import SyncStatus
 
 STATUS_COLOURS = {
@@ -35,7 +35,7 @@ def sync_runs_figure(runs: list[dict]) -> dict:
     changes_step = max(1, math.ceil(max(changes, default=0) / 5))
     hover = [
         f"<b>Sync #{r['id']}</b> · {labels.get(r['status'], r['status'])}"
-        f"<br>{_plot_date(r['started_at'])[:16]} UTC"
+        f"<br>{plot_date(r['started_at'])[:16]} UTC"
         + (f"<br>took {d:.1f} s" if d is not None else "<br>still running")
         + f"<br>{r['created']} created, {r['updated']} updated, {r['removed']} removed"
         for r, d in zip(runs, durations, strict=True)
@@ -62,7 +62,7 @@ def sync_runs_figure(runs: list[dict]) -> dict:
                 name="Items changed",
             ),
         ],
-        layout=_layout(
+        layout=figure_layout(
             "Recent syncs: duration (bars) and items changed (line)",
             x_title="Sync run",
             y_title="Seconds",
@@ -88,4 +88,4 @@ def sync_runs_figure(runs: list[dict]) -> dict:
         bargap=0.35,
         title_font_color=INK,
     )
-    return _to_dict(fig)
+    return figure_to_dict(fig)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from catalog.charts import LIFECYCLE_COLOURS, _layout, _to_dict
+from catalog.charts import LIFECYCLE_COLOURS, figure_layout, figure_to_dict
 from catalog.models import Lifecycle
 
 from .models import SlaState, WorkItemType
@@ -59,7 +59,7 @@ def models_by_domain_figure(domains) -> dict:
     totals = [sum(getattr(d, f"{v}_count", 0) or 0 for v in Lifecycle.values) for d in domains]
     fig = go.Figure(
         data=traces,
-        layout=_layout(
+        layout=figure_layout(
             "Models per domain and lifecycle",
             y_title="Models",
             height=300,
@@ -69,7 +69,7 @@ def models_by_domain_figure(domains) -> dict:
     fig.update_layout(
         yaxis=_whole_numbers(totals), margin={"l": 56, "r": 16, "t": 44, "b": 72}, bargap=0.35, **LEGEND_BELOW
     )
-    return _to_dict(fig)
+    return figure_to_dict(fig)
 
 
 def dod_scores_figure(scores) -> dict:
@@ -95,7 +95,7 @@ def dod_scores_figure(scores) -> dict:
                 hovertemplate="<b>%{y}</b>: %{x}%%{customdata}<extra></extra>",
             )
         ],
-        layout=_layout(
+        layout=figure_layout(
             "Definition-of-done score per model (green: complete)",
             x_title="Items done (%)",
             height=110 + ROW_HEIGHT * max(len(rows), 1),
@@ -107,7 +107,7 @@ def dod_scores_figure(scores) -> dict:
         yaxis={"autorange": "reversed", "ticks": "", "showgrid": False, "tickfont": {"size": 11}},
         bargap=0.3,
     )
-    return _to_dict(fig)
+    return figure_to_dict(fig)
 
 
 def open_work_figure(rows: list[dict]) -> dict:
@@ -126,7 +126,7 @@ def open_work_figure(rows: list[dict]) -> dict:
     ]
     fig = go.Figure(
         data=traces,
-        layout=_layout(
+        layout=figure_layout(
             "Open work by type and SLA state",
             y_title="Open items",
             height=300,
@@ -139,7 +139,7 @@ def open_work_figure(rows: list[dict]) -> dict:
         bargap=0.35,
         **LEGEND_BELOW,
     )
-    return _to_dict(fig)
+    return figure_to_dict(fig)
 
 
 def promotions_per_month_figure(rows: list[dict]) -> dict:
@@ -165,7 +165,7 @@ def promotions_per_month_figure(rows: list[dict]) -> dict:
     ]
     fig = go.Figure(
         data=traces,
-        layout=_layout(
+        layout=figure_layout(
             "Promotions decided per month",
             y_title="Promotions",
             height=300,
@@ -179,4 +179,4 @@ def promotions_per_month_figure(rows: list[dict]) -> dict:
         bargap=0.3,
         **{**LEGEND_BELOW, "legend": {**LEGEND_BELOW["legend"], "y": -0.3}},
     )
-    return _to_dict(fig)
+    return figure_to_dict(fig)

@@ -12,7 +12,7 @@ import math
 
 import plotly.graph_objects as go
 
-from catalog.charts import MAX_POINTS, MUTED, PRIMARY_COLOUR, _layout, _to_dict, lttb
+from catalog.charts import MAX_POINTS, MUTED, PRIMARY_COLOUR, figure_layout, figure_to_dict, lttb
 
 BAND_FILL = "rgba(5, 150, 105, 0.12)"
 BAND_LINE = "rgba(5, 150, 105, 0.55)"
@@ -112,9 +112,11 @@ def prediction_mean_figure(stats, *, bias_tolerance_std: float) -> dict | None:
                 name="Outside the band",
             )
         )
-    fig = go.Figure(data=traces, layout=_layout(title, y_title="Mean prediction", height=280, shapes=shapes))
+    fig = go.Figure(
+        data=traces, layout=figure_layout(title, y_title="Mean prediction", height=280, shapes=shapes)
+    )
     fig.update_layout(xaxis={"type": "date"})
-    return _to_dict(fig)
+    return figure_to_dict(fig)
 
 
 def prediction_std_figure(stats, *, variance_ratio_max: float) -> dict | None:
@@ -186,12 +188,12 @@ def prediction_std_figure(stats, *, variance_ratio_max: float) -> dict | None:
         )
     fig = go.Figure(
         data=traces,
-        layout=_layout(
+        layout=figure_layout(
             title, y_title="Std of predictions", height=280, shapes=shapes, annotations=annotations
         ),
     )
     fig.update_layout(xaxis={"type": "date"}, yaxis={"rangemode": "tozero"})
-    return _to_dict(fig)
+    return figure_to_dict(fig)
 
 
 def metric_tolerance_figure(rows: list[dict], *, metric: str, tolerance: float) -> dict | None:
@@ -249,9 +251,9 @@ def metric_tolerance_figure(rows: list[dict], *, metric: str, tolerance: float) 
     title = f"{metric} per version · shaded: ±{tolerance:.0%} of the version before"
     fig = go.Figure(
         data=traces,
-        layout=_layout(title, x_title="Version", y_title=metric, height=280, xaxis_type="category"),
+        layout=figure_layout(title, x_title="Version", y_title=metric, height=280, xaxis_type="category"),
     )
-    return _to_dict(fig)
+    return figure_to_dict(fig)
 
 
 def pending_by_age_figure(buckets: list[dict]) -> dict:
@@ -269,7 +271,7 @@ def pending_by_age_figure(buckets: list[dict]) -> dict:
                 hovertemplate="%{x}: %{y} request(s)<extra></extra>",
             )
         ],
-        layout=_layout(
+        layout=figure_layout(
             "Open requests by time waiting", y_title="Requests", height=260, xaxis_type="category"
         ),
     )
@@ -278,4 +280,4 @@ def pending_by_age_figure(buckets: list[dict]) -> dict:
     if top <= 8:
         yaxis["dtick"] = 1
     fig.update_layout(yaxis=yaxis, bargap=0.35, xaxis={"tickfont": {"color": MUTED}})
-    return _to_dict(fig)
+    return figure_to_dict(fig)
