@@ -22,6 +22,12 @@ connection_created.connect(_mark_test_database)
 REQUIRE_SERVICES = os.environ.get("MODELHOUSE_REQUIRE_SERVICES") == "1"
 
 
+def log_in(client, username: str, password: str) -> bool:
+    """Signs in through the login page, as a person does (throttling and all); True when it worked."""
+    response = client.post("/login/", {"username": username, "password": password})
+    return response.status_code == 302 and "_auth_user_id" in client.session
+
+
 def skip_or_fail(reason: str):
     if REQUIRE_SERVICES:
         pytest.fail(f"{reason} (MODELHOUSE_REQUIRE_SERVICES=1)")

@@ -30,6 +30,7 @@ from catalog.models import (
 from catalog.selectors import model_list
 from catalog.services.models import model_refresh_version_stats
 from portal.roles import Role, user_roles
+from tests.conftest import log_in
 
 pytestmark = pytest.mark.django_db
 
@@ -91,7 +92,7 @@ class TestDemoOrganisation:
             assert user_roles(user) >= {spec.role}
             assert user.get_full_name() == spec.full_name
             assert user.email.endswith("@modelhouse.example")
-            assert client.login(username=spec.username, password=DEMO_PASSWORD), spec.username
+            assert log_in(client, spec.username, DEMO_PASSWORD), spec.username
             client.logout()
         assert {spec.role for spec in USERS} == set(Role.values)
         assert users["ada"].is_superuser and not users["maria"].is_staff
@@ -232,7 +233,7 @@ class TestDemoOrganisation:
         assert table_counts() == before
         assert "Demo data already present" in output
         assert "Models [" not in output
-        assert client.login(username="cora", password=DEMO_PASSWORD)
+        assert log_in(client, "cora", DEMO_PASSWORD)
 
     def test_second_run_restores_the_demo_password_and_missing_models(self, seeded, client):
         ada = get_user_model().objects.get(username="ada")
@@ -242,7 +243,7 @@ class TestDemoOrganisation:
         output = seed()
         assert "Models [1/1] churn-predictor" in output
         assert RegisteredModel.objects.count() == len(MODELS)
-        assert client.login(username="ada", password=DEMO_PASSWORD)
+        assert log_in(client, "ada", DEMO_PASSWORD)
 
 
 def test_same_day_same_data():

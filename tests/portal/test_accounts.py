@@ -1,11 +1,17 @@
 import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
+from django.test import RequestFactory
 from rest_framework.authtoken.models import Token
 
 from portal.roles import Role, user_roles
 
 pytestmark = pytest.mark.django_db
+
+
+def sign_in(username: str, password: str):
+    """authenticate() as the login page calls it: with the request (django-axes needs it)."""
+    return authenticate(RequestFactory().post("/login/"), username=username, password=password)
 
 
 def run_add_user(*args) -> list[str]:
@@ -21,7 +27,7 @@ def test_add_user_creates_user_with_role_and_prints_token_last():
     user = get_user_model().objects.get(username="sara")
     assert user_roles(user) == {"scientist"}
     assert lines[-1] == Token.objects.get(user=user).key
-    assert authenticate(username="sara", password="pw-one-1234") == user
+    assert sign_in("sara", "pw-one-1234") == user
 
 
 def test_add_user_again_updates_role_and_password_and_keeps_token():
@@ -30,8 +36,8 @@ def test_add_user_again_updates_role_and_password_and_keeps_token():
     user = get_user_model().objects.get(username="sam")
     assert "Updated" in lines[0]
     assert user_roles(user) == {"engineer"}
-    assert authenticate(username="sam", password="new-pass-456") == user
-    assert authenticate(username="sam", password="old-pass-123") is None
+    assert sign_in("sam", "new-pass-456") == user
+    assert sign_in("sam", "old-pass-123") is None
     assert lines[-1] == first
     assert get_user_model().objects.filter(username="sam").count() == 1
 
