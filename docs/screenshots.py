@@ -1,8 +1,11 @@
-"""Capture the README screenshots from a running portal with the demo data (`make run`).
+"""Capture the README's overview pictures (catalog, model, dashboards, ...) from a running portal with the
+demo data: start it with `make run`, then
 
     .venv/bin/python docs/screenshots.py [--url http://127.0.0.1:8000]
 
-Uses Debian's headless Chromium through Playwright (never downloads a browser).
+The journey pictures (docs/images/journey-*.png) are not made here: the browser tests save them and
+`make screenshots` copies them, so they show what the tests saw. Uses Debian's headless Chromium through
+Playwright (never downloads a browser).
 """
 
 import argparse

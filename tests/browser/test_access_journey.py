@@ -1,43 +1,23 @@
 """A scientist asks for data access in the browser, the dataset's owner approves, then a compliance officer
 (each in their own browser context, so three separate sessions) and the request shows Granted.
 
-Drives Debian's /usr/bin/chromium through Playwright against pytest-django's live server and saves a
-full-page screenshot of every page into test-artifacts/screenshots/.
+Browser, sign-in and screenshots come from tests/browser/conftest.py.
 """
 
 import datetime
-import os
 import re
-from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from catalog.models import PiiCategory, Sensitivity
 from governance.models import AccessRequest, AccessStatus
 from governance.services.data_access import purpose_create
 from portal.roles import Role
-from tests.conftest import skip_or_fail
+from tests.browser.conftest import PASSWORD, assert_no_js_errors, down_to
 from tests.factories import DatasetFactory, DomainFactory, UserFactory
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls made here are still synchronous.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-PASSWORD = "pw-Browser-Access-1"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 
 
 def seed_access():
@@ -90,59 +70,20 @@ def access_data(live_server):
     return seed_access()
 
 
-@pytest.fixture
-def browser(access_data, chromium_path):
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        skip_or_fail("playwright is not installed (pip install -e '.[test]')")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-def session(browser, base: str, username: str):
-    """A browser context of its own (cookies apart from the others), signed in as `username`."""
-    context = browser.new_context(viewport={"width": 1366, "height": 768})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.js_errors = errors
-    page.goto(base + "/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(base + "/")
-    return context, page
-
-
 def status_of(pk: int) -> str:
-    """The request's status as stored. ORM calls made while Playwright runs use a connection of their own
-    (its sync API switches context), so it is closed at once: left open, it would block dropping the
-    PostgreSQL test database."""
-    try:
-        return AccessRequest.objects.values_list("status", flat=True).get(pk=pk)
-    finally:
-        connection.close()
+    return AccessRequest.objects.values_list("status", flat=True).get(pk=pk)
 
 
-def shot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
-def test_request_owner_then_compliance_grant(live_server, access_data, browser):
+def test_request_owner_then_compliance_grant(live_server, access_data, signed_in_page, screenshot):
     base = live_server.url
     expiry = (timezone.localdate() + datetime.timedelta(days=120)).isoformat()
 
     # 1. The scientist asks.
-    sara_context, sara = session(browser, base, "sara")
+    sara = signed_in_page("sara")
     sara.click("nav.site-nav >> text=Data access")
     sara.wait_for_url(base + "/access/")
     assert sara.get_by_text("You have not asked for data access yet").is_visible()
-    shot(sara, "access-01-my-requests-empty")
+    screenshot(sara, "access-01-my-requests-empty")
     sara.click("main >> text=Request access")
     sara.wait_for_url(base + "/access/new/")
     row = sara.locator(".dataset-picker tr", has_text="customers_daily")
@@ -154,7 +95,9 @@ def test_request_owner_then_compliance_grant(live_server, access_data, browser):
     sara.select_option("select[name=legal_basis]", "contract")
     sara.fill("textarea[name=justification]", "Retrain the churn model on this quarter's subscribers.")
     sara.fill("input[name=expiry_date]", expiry)
-    shot(sara, "access-02-request-form")
+    sara.locator("input[name=expiry_date]").blur()
+    screenshot(sara, "access-02-request-form")
+    screenshot(sara, "journey-access-1-request", clip=down_to(sara, "input[name=expiry_date]"))
     sara.click("button:has-text('Submit for approval')")
     sara.wait_for_url(re.compile(r".*/access/\d+/$"))
     pk = int(sara.url.rstrip("/").rsplit("/", 1)[1])
@@ -163,24 +106,25 @@ def test_request_owner_then_compliance_grant(live_server, access_data, browser):
     assert sara.locator(".page-head .badge").first.inner_text() == "Submitted"
     assert sara.locator("#decision-refusal").inner_text() == "Nobody approves their own access request."
     assert sara.locator("form[action$='/approve/']").count() == 0
-    shot(sara, "access-03-submitted")
+    screenshot(sara, "access-03-submitted")
 
     # 2. Compliance cannot decide before the owner has.
-    cora_context, cora = session(browser, base, "cora")
+    cora = signed_in_page("cora")
     cora.goto(f"{base}/access/{pk}/")
     assert "after every data owner has approved" in cora.locator("#decision-refusal").inner_text()
-    shot(cora, "access-04-compliance-waits")
+    screenshot(cora, "access-04-compliance-waits")
 
     # 3. The dataset's owner finds it waiting and approves.
-    olga_context, olga = session(browser, base, "olga")
+    olga = signed_in_page("olga")
     olga.goto(base + "/access/?tab=awaiting")
     assert olga.locator(".tab[aria-current=page] .tab__count").inner_text() == "1"
     assert olga.locator("table.access-table tbody tr").count() == 1
-    shot(olga, "access-05-owner-awaiting")
+    screenshot(olga, "access-05-owner-awaiting")
     olga.click(f"a:has-text('Access #{pk}')")
     olga.wait_for_url(f"{base}/access/{pk}/")
     olga.fill("textarea[name=reason] >> nth=0", "Fine for churn modelling; no contact columns.")
-    shot(olga, "access-06-owner-decides")
+    screenshot(olga, "access-06-owner-decides")
+    screenshot(olga, "journey-access-2-owner-decides", full_page=False)
     olga.click("button:has-text('Approve')")
     olga.wait_for_selector(".messages >> text=waits for the remaining approvals")
     assert olga.locator(".page-head .badge").first.inner_text() == "In review"
@@ -195,21 +139,26 @@ def test_request_owner_then_compliance_grant(live_server, access_data, browser):
     cora.wait_for_selector(".messages >> text=is granted until")
     assert cora.locator(".page-head .badge").first.inner_text() == "Granted"
     assert cora.locator("form[action$='/revoke/']").is_visible()
-    shot(cora, "access-07-granted")
+    screenshot(cora, "access-07-granted")
     assert status_of(pk) == AccessStatus.APPROVED
 
     # The requester sees the grant; compliance finds it on the grant list and the dashboard.
     sara.reload()
     assert sara.locator(".page-head .badge").first.inner_text() == "Granted"
     assert sara.get_by_text("granted access").is_visible()
+    chain = sara.locator("#approvals").inner_text()
+    assert "Approved by Olga Berg" in chain and "Approved by Cora Lindt" in chain
+    screenshot(sara, "access-08-requester-sees-grant")
+    screenshot(sara, "journey-access-3-granted", clip=down_to(sara, "#approvals"))
+    sara.click("nav.site-nav >> text=Data access")
+    sara.wait_for_url(base + "/access/")
+    mine = sara.locator("table.access-table tbody tr")
+    assert mine.count() == 1 and "Granted" in mine.first.inner_text()
     cora.click("nav.site-nav >> text=Compliance")
     cora.wait_for_url(base + "/compliance/")
     assert cora.locator(".stat-tile--ok dd").inner_text() == "1"
-    shot(cora, "access-08-compliance-dashboard")
+    screenshot(cora, "access-09-compliance-dashboard")
     cora.goto(base + "/access/grants/")
     assert cora.locator("table.grant-table tbody tr").count() == 1
-    shot(cora, "access-09-grants")
-    for page in (sara, olga, cora):
-        assert page.js_errors == []
-    for context in (sara_context, olga_context, cora_context):
-        context.close()
+    screenshot(cora, "access-10-grants")
+    assert_no_js_errors(sara, olga, cora)

@@ -1,21 +1,18 @@
 """A manager signs in, searches the catalog, opens a model and its version, and follows lineage to data.
 
-Drives Debian's /usr/bin/chromium through Playwright (never a downloaded browser) against pytest-django's
-live server, and saves a full-page screenshot of every page into test-artifacts/screenshots/.
+Browser, sign-in and screenshots come from tests/browser/conftest.py.
 """
 
 import math
-import os
 import re
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
 from catalog.models import Lifecycle, ModelAlias, PiiCategory, Sensitivity, TrainingReason
 from portal.roles import Role
-from tests.conftest import skip_or_fail
+from tests.browser.conftest import PASSWORD, assert_no_js_errors
 from tests.factories import (
     DatasetFactory,
     DomainFactory,
@@ -27,23 +24,7 @@ from tests.factories import (
     link_dataset,
 )
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls made here are still synchronous.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-PASSWORD = "pw-Browser-Journey-1"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 
 
 def seed_catalog():
@@ -188,51 +169,27 @@ def seed_catalog():
 
 @pytest.fixture
 def catalog_data(live_server):
-    # Seeded before Playwright starts: its sync API switches context, and ORM calls made inside it would
-    # open a second connection that outlives the test and blocks dropping the PostgreSQL test database.
     return seed_catalog()
 
 
-@pytest.fixture
-def browser_page(catalog_data, chromium_path):
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        skip_or_fail("playwright is not installed (pip install -e '.[test]')")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1366, "height": 768})
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.js_errors = errors
-        yield page
-        context.close()
-        browser.close()
-
-
-def shot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
-def test_manager_searches_opens_model_and_sees_charts_and_lineage(live_server, catalog_data, browser_page):
+def test_manager_searches_opens_model_and_sees_charts_and_lineage(
+    live_server, catalog_data, new_page, screenshot
+):
     manager, customers = catalog_data
-    page = browser_page
+    page = new_page()
     base = live_server.url
 
     # Signing in through the form.
     page.goto(base + "/")
     assert "/login/" in page.url
-    shot(page, "01-login")
+    screenshot(page, "catalog-01-login")
     page.fill("input[name=username]", manager.username)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(base + "/")
     assert page.locator(".site-user").get_by_text("Manager").is_visible()
     assert page.locator("table.data tbody tr").count() == 5
-    shot(page, "02-catalog")
+    screenshot(page, "catalog-02-catalog")
 
     # Searching narrows the list.
     page.fill("input[name=q]", "churn")
@@ -241,7 +198,7 @@ def test_manager_searches_opens_model_and_sees_charts_and_lineage(live_server, c
     rows = page.locator("table.data tbody tr")
     assert rows.count() == 1
     assert "churn-predictor" in rows.first.inner_text()
-    shot(page, "03-catalog-search")
+    screenshot(page, "catalog-03-catalog-search")
 
     # The model page: metric chart drawn by Plotly, lineage SVG drawn by the server.
     page.click("table.data tbody a:has-text('churn-predictor')")
@@ -252,7 +209,7 @@ def test_manager_searches_opens_model_and_sees_charts_and_lineage(live_server, c
     lineage = page.locator("#lineage svg.lineage-svg")
     assert lineage.is_visible()
     assert "customers_daily" in lineage.inner_html()
-    shot(page, "04-model")
+    screenshot(page, "catalog-04-model")
 
     # A version page: metric histories (downsampled) and the same lineage.
     page.click("#versions a:has-text('v6')")
@@ -261,41 +218,41 @@ def test_manager_searches_opens_model_and_sees_charts_and_lineage(live_server, c
     assert page.locator("#lineage svg.lineage-svg").is_visible()
     history_title = page.locator("[data-chart='history-chart-1'] .gtitle").text_content()
     assert "2,000 of 3,000 points shown" in history_title
-    shot(page, "05-version")
+    screenshot(page, "catalog-05-version")
 
     # Lineage links to the dataset, which lists the models that use it.
     page.locator("#lineage svg a", has_text="customers_daily").first.click()
     page.wait_for_url(base + f"/datasets/{customers.pk}/")
     usage = page.locator("#usage")
     assert "churn-predictor" in usage.inner_text() and "upsell-propensity" in usage.inner_text()
-    shot(page, "06-dataset")
+    screenshot(page, "catalog-06-dataset")
 
     page.click("nav.site-nav >> text=Datasets")
     page.wait_for_url(base + "/datasets/")
     assert page.locator("table.data tbody tr").count() == 4
-    shot(page, "07-datasets")
+    screenshot(page, "catalog-07-datasets")
 
     page.click("nav.site-nav >> text=Domains")
     page.wait_for_url(base + "/domains/")
     assert page.locator(".domain-card").count() == 2
-    shot(page, "08-domains")
+    screenshot(page, "catalog-08-domains")
 
     page.click(".domain-card h2 a:has-text('Personalisation')")
     page.wait_for_url(base + "/domains/personalisation/")
     page.wait_for_selector("[data-chart='lifecycle-chart'] .js-plotly-plot .main-svg")
-    shot(page, "09-domain")
+    screenshot(page, "catalog-09-domain")
 
     # Bad input is a readable 400, unknown things a friendly 404.
     response = page.goto(base + "/?domain=nowhere")
     assert response.status == 400
     assert page.locator(".alert--error").is_visible()
-    shot(page, "10-catalog-error")
+    screenshot(page, "catalog-10-catalog-error")
     response = page.goto(base + "/models/no-such-model/")
     assert response.status == 404
-    shot(page, "11-not-found")
+    screenshot(page, "catalog-11-not-found")
 
     # Nothing on the pages threw in the browser.
-    assert page.js_errors == []
+    assert_no_js_errors(page)
 
     # Signing out is a POST with the CSRF token.
     page.goto(base + "/")

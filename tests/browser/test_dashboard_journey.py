@@ -1,31 +1,31 @@
 """A manager reads the dashboards (the charts draw), narrows them to a domain and follows the overdue work to
 the board and an item; an engineer reads the queue; a compliance officer reads the audit trail.
 
-Drives Debian's /usr/bin/chromium through Playwright against pytest-django's live server and saves a
-full-page screenshot of every page into test-artifacts/screenshots/.
+Browser, sign-in and screenshots come from tests/browser/conftest.py.
 """
 
-import os
 import re
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
+from django.db.models import Count
 from django.utils import timezone
 
-from catalog.models import Lifecycle, ModelAlias
+from catalog.models import Lifecycle, ModelAlias, RegisteredModel
 from governance.models import (
     ApplyStatus,
     PromotionRequest,
     PromotionStatus,
     VerificationRun,
     VerificationScript,
+    WorkItem,
 )
 from governance.services.dod import dod_attest
 from governance.services.promotions import promotion_request
 from governance.services.work_items import comment_add, work_item_create, work_item_link, work_item_transition
+from governance.workflows import CLOSED
 from portal.roles import Role
-from tests.conftest import skip_or_fail
+from tests.browser.conftest import PASSWORD, assert_no_js_errors, down_to
 from tests.factories import (
     DatasetFactory,
     DomainFactory,
@@ -36,23 +36,8 @@ from tests.factories import (
     link_dataset,
 )
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls made here are still synchronous.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-PASSWORD = "pw-Browser-Dashboard-1"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 CHARTS = ("models-domain-chart", "dod-chart", "work-chart", "promotions-chart")
 
 
@@ -212,40 +197,7 @@ def seed_organisation():
 
 @pytest.fixture
 def organisation(live_server):
-    # Seeded before Playwright starts (see test_catalog_journey.py for why).
     return seed_organisation()
-
-
-@pytest.fixture
-def browser_page(organisation, chromium_path):
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        skip_or_fail("playwright is not installed (pip install -e '.[test]')")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1366, "height": 768})
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.js_errors = errors
-        yield page
-        context.close()
-        browser.close()
-
-
-def shot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
-def sign_in(page, base: str, user) -> None:
-    page.goto(base + "/login/")
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(base + "/")
 
 
 def wait_for_charts(page) -> None:
@@ -253,10 +205,23 @@ def wait_for_charts(page) -> None:
         page.wait_for_selector(f"[data-chart='{chart}'] .js-plotly-plot .main-svg")
 
 
-def test_manager_reads_the_dashboards(live_server, organisation, browser_page):
+def drawn_bars(page, chart: str) -> dict[str, dict[str, float]]:
+    """What Plotly drew for a bar chart, read back from the browser: {trace name: {x: y}}."""
+    traces = page.evaluate(
+        """sel => document.querySelector(sel)._fullData.map(
+               t => ({name: t.name, x: Array.from(t.x), y: Array.from(t.y)}))""",
+        f"[data-chart='{chart}'] .js-plotly-plot",
+    )
+    return {t["name"]: dict(zip(t["x"], t["y"], strict=True)) for t in traces}
+
+
+def hint_number(page, heading_id: str) -> int:
+    return int(page.locator(f"#{heading_id} ~ .card__hint strong").inner_text().replace(",", ""))
+
+
+def test_manager_reads_the_dashboards(live_server, organisation, signed_in_page, screenshot):
     people, _ = organisation
-    page, base = browser_page, live_server.url
-    sign_in(page, base, people["maria"])
+    page, base = signed_in_page(people["maria"]), live_server.url
 
     page.click("nav.site-nav >> text=Dashboards")
     page.wait_for_url(base + "/dashboards/")
@@ -269,7 +234,48 @@ def test_manager_reads_the_dashboards(live_server, organisation, browser_page):
     assert "3 of 9 models complete" in page.locator("#dod-chart-heading ~ .card__hint").inner_text()
     assert "10 open items" in page.locator("#work-chart-heading ~ .card__hint").inner_text()
     assert "9 decided in 12 months" in page.locator("#promotions-chart-heading ~ .card__hint").inner_text()
-    shot(page, "dashboard-01-manager-overview")
+    screenshot(page, "dashboard-01-manager-overview")
+    screenshot(page, "journey-dashboard-manager", clip=down_to(page, "#overview"))
+
+    # What the charts drew and the headline numbers are what the database holds.
+    per_domain = (
+        RegisteredModel.objects.values_list("domain__name", "lifecycle").annotate(n=Count("id")).order_by()
+    )
+    expected = {label: {} for _, label in Lifecycle.choices}
+    for domain, lifecycle, n in per_domain:
+        expected[Lifecycle(lifecycle).label][domain] = n
+    drawn = drawn_bars(page, "models-domain-chart")
+    assert {name: {d: n for d, n in bars.items() if n} for name, bars in drawn.items()} == expected
+    assert sum(sum(bars.values()) for bars in drawn.values()) == RegisteredModel.objects.count()
+    models = page.locator("section.card:has(#models-chart-heading)")
+    models.locator("summary:has-text('Show the numbers')").click()
+    totals = {
+        row.locator("td").first.inner_text(): int(row.locator("td").last.inner_text())
+        for row in models.locator("tbody tr").all()
+    }
+    assert totals == dict(
+        RegisteredModel.objects.values_list("domain__name").annotate(n=Count("id")).order_by()
+    )
+
+    open_items = WorkItem.objects.exclude(status__in=CLOSED).count()
+    assert hint_number(page, "work-chart-heading") == open_items
+    assert sum(sum(bars.values()) for bars in drawn_bars(page, "work-chart").values()) == open_items
+
+    decided = PromotionRequest.objects.filter(decided_at__gte=timezone.now() - timedelta(days=365))
+    approved = decided.filter(status=PromotionStatus.APPROVED).count()
+    rejected = decided.filter(status=PromotionStatus.REJECTED).count()
+    assert hint_number(page, "promotions-chart-heading") == approved + rejected
+    promotions = drawn_bars(page, "promotions-chart")
+    assert (sum(promotions["Approved"].values()), sum(promotions["Rejected"].values())) == (
+        approved,
+        rejected,
+    )
+    assert hint_number(page, "dod-chart-heading") == 3  # recs-ranker, churn-predictor, store-demand
+    assert (
+        page.locator("#dod-chart-heading ~ .card__hint")
+        .inner_text()
+        .endswith(f"of {RegisteredModel.objects.count()} models complete")
+    )
 
     dod = page.locator("section.card:has(#dod-chart-heading)")
     dod.locator("summary:has-text('Show the numbers')").click()
@@ -281,14 +287,13 @@ def test_manager_reads_the_dashboards(live_server, organisation, browser_page):
     wait_for_charts(page)
     assert "Manager's overview · Demand forecasting" in page.locator("h2.section-title").first.inner_text()
     assert page.locator("[data-chart='dod-chart'] .js-plotly-plot g.point").count() == 3
-    shot(page, "dashboard-02-manager-one-domain")
-    assert page.js_errors == []
+    screenshot(page, "dashboard-02-manager-one-domain")
+    assert_no_js_errors(page)
 
 
-def test_engineer_reads_the_queue(live_server, organisation, browser_page):
+def test_engineer_reads_the_queue(live_server, organisation, signed_in_page, screenshot):
     people, _ = organisation
-    page, base = browser_page, live_server.url
-    sign_in(page, base, people["eric"])
+    page, base = signed_in_page(people["eric"]), live_server.url
     page.goto(base + "/dashboards/")
     wait_for_charts(page)
     assert page.locator("h2.section-title").first.inner_text() == "Engineer's queue"
@@ -296,29 +301,30 @@ def test_engineer_reads_the_queue(live_server, organisation, browser_page):
     assert queue.locator("table tbody tr").count() == 2
     assert "next-best-offer v2 → production" in queue.inner_text()
     assert "MLflow answered 503" in queue.locator("section.card:has(#failures-heading)").inner_text()
-    shot(page, "dashboard-03-engineer-queue")
+    screenshot(page, "dashboard-03-engineer-queue")
     queue.locator("a:has-text('staffing-forecast v2 → champion')").click()
     page.wait_for_url(re.compile(r".*/promotions/\d+/$"))
     assert page.locator("button:has-text('Retry the write-back')").is_visible()
-    shot(page, "dashboard-04-failed-write-back")
-    assert page.js_errors == []
+    screenshot(page, "dashboard-04-failed-write-back")
+    assert_no_js_errors(page)
 
 
-def test_manager_follows_overdue_work_to_the_board_and_an_item(live_server, organisation, browser_page):
+def test_manager_follows_overdue_work_to_the_board_and_an_item(
+    live_server, organisation, signed_in_page, screenshot
+):
     people, items = organisation
-    page, base = browser_page, live_server.url
-    sign_in(page, base, people["maria"])
+    page, base = signed_in_page(people["maria"]), live_server.url
     page.click("nav.site-nav >> text=Work")
     page.wait_for_url(base + "/work/")
     assert page.locator("table.data tbody tr").count() == 19  # 8 items and the 11 promotions' items
-    shot(page, "work-01-list")
+    screenshot(page, "work-01-list")
 
     page.click(".tabs >> text=Overdue")
     page.wait_for_url(base + "/work/?view=overdue")
     rows = page.locator("table.data tbody tr")
     assert rows.count() == 2
     assert "Breached" in rows.first.inner_text()
-    shot(page, "work-02-overdue")
+    screenshot(page, "work-02-overdue")
 
     page.click(".tabs >> text=All items")
     page.select_option("#f-domain", "personalisation")
@@ -327,14 +333,14 @@ def test_manager_follows_overdue_work_to_the_board_and_an_item(live_server, orga
     page.click(".page-actions a:has-text('Board')")
     page.wait_for_url(re.compile(r".*/work/board/\?.*domain=personalisation"))
     assert "Scores are NaN" in page.locator(".board__column--blocked").inner_text()
-    shot(page, "work-03-board")
+    screenshot(page, "work-03-board")
 
     page.click(".board__column--in_progress a:has-text('Retrain recs-ranker')")
     page.wait_for_url(re.compile(r".*/work/PERS-\d+/$"))
     assert page.locator(".comment .mention").count() == 2
     assert "Latency spike after deploy" in page.locator(".link-list").inner_text()
     assert "blocks this" in page.locator(".link-list").inner_text()
-    shot(page, "work-04-item")
+    screenshot(page, "work-04-item")
 
     page.click("#workflow summary:has-text('Blocked')")
     page.fill("#move-blocked-comment", "Waiting for the latency incident to close.")
@@ -342,7 +348,7 @@ def test_manager_follows_overdue_work_to_the_board_and_an_item(live_server, orga
     page.wait_for_selector(".messages >> text=/PERS-\\d+ moved to Blocked/")
     assert "moved it from In progress to Blocked" in page.locator("#activity").inner_text()
     assert "Waiting for the latency incident to close." in page.locator("#comments").inner_text()
-    shot(page, "work-05-item-blocked")
+    screenshot(page, "work-05-item-blocked")
 
     page.goto(base + "/work/new/?model=store-demand")
     page.select_option("select[name=type]", "bug")
@@ -353,18 +359,17 @@ def test_manager_follows_overdue_work_to_the_board_and_an_item(live_server, orga
     page.goto(base + "/work/new/")
     page.click("form.work-item-form button[type=submit]")
     page.wait_for_selector(".alert--error")
-    shot(page, "work-06-new-item-errors")
-    assert page.js_errors == []
+    screenshot(page, "work-06-new-item-errors")
+    assert_no_js_errors(page)
 
 
-def test_compliance_reads_the_audit_trail(live_server, organisation, browser_page):
+def test_compliance_reads_the_audit_trail(live_server, organisation, signed_in_page, screenshot):
     people, _ = organisation
-    page, base = browser_page, live_server.url
-    sign_in(page, base, people["cora"])
+    page, base = signed_in_page(people["cora"]), live_server.url
     page.click("nav.site-nav >> text=Audit")
     page.wait_for_url(base + "/audit/")
     assert re.match(r"Chain verified: \d+ events\.", page.locator(".chain-banner").inner_text())
-    shot(page, "audit-01-trail")
+    screenshot(page, "audit-01-trail")
     page.fill("#a-action", "work_item.transitioned")
     page.click("form.filters button[type=submit]")
     page.wait_for_url(re.compile(r".*/audit/\?action=work_item.transitioned.*"))
@@ -373,5 +378,5 @@ def test_compliance_reads_the_audit_trail(live_server, organisation, browser_pag
     assert page.locator("a:has-text('Export CSV')").get_attribute("href") == (
         "/api/v1/audit-events/export.csv?action=work_item.transitioned"
     )
-    shot(page, "audit-02-filtered")
-    assert page.js_errors == []
+    screenshot(page, "audit-02-filtered")
+    assert_no_js_errors(page)

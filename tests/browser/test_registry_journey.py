@@ -1,41 +1,22 @@
 """An engineer syncs the example manifests from the Registries page and finds the broken manifest; an admin
 adds a registry through the form.
 
-Drives Debian's /usr/bin/chromium through Playwright against pytest-django's live server (tasks run
-eagerly in tests, so "Sync now" has finished by the time the page comes back) and saves a full-page
-screenshot of every page into test-artifacts/screenshots/.
+Tasks run eagerly in tests, so "Sync now" has finished by the time the page comes back. Browser, sign-in
+and screenshots come from tests/browser/conftest.py.
 """
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 
 from catalog.models import RegistryKind
 from portal.roles import Role
-from tests.conftest import skip_or_fail
+from tests.browser.conftest import PASSWORD, ROOT, assert_no_js_errors
 from tests.factories import DomainFactory, RegistrySourceFactory, UserFactory
-
-# Playwright's sync API runs an event loop in this thread; the ORM calls made here are still synchronous.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 EXAMPLES = ROOT / "examples" / "manifests"
-PASSWORD = "pw-Browser-Registry-1"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 
 
 def seed_registry():
@@ -73,60 +54,28 @@ def seed_registry():
 
 @pytest.fixture
 def registry_data(live_server):
-    # Seeded before Playwright starts (see test_catalog_journey.py for why).
     return seed_registry()
 
 
-@pytest.fixture
-def browser_page(registry_data, chromium_path):
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        skip_or_fail("playwright is not installed (pip install -e '.[test]')")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1366, "height": 768})
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.js_errors = errors
-        yield page
-        context.close()
-        browser.close()
-
-
-def shot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
-def sign_in(page, base: str, user) -> None:
-    page.goto(base + "/login/")
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(base + "/")
-
-
-def test_engineer_syncs_manifests_and_finds_the_broken_one(live_server, registry_data, browser_page):
+def test_engineer_syncs_manifests_and_finds_the_broken_one(
+    live_server, registry_data, signed_in_page, screenshot
+):
     engineer, _ = registry_data
-    page = browser_page
+    page = signed_in_page(engineer)
     base = live_server.url
-    sign_in(page, base, engineer)
 
     page.click("nav.site-nav >> text=Registries")
     page.wait_for_url(base + "/registries/")
     rows = page.locator("table.data tbody tr")
     assert rows.count() == 2
     assert "Never synced" in rows.first.inner_text()
-    shot(page, "registry-01-list")
+    screenshot(page, "registry-01-list")
 
     page.click("table.data a:has-text('example-manifests')")
     page.wait_for_url(base + "/registries/example-manifests/")
     assert page.locator("#history").get_by_text("No syncs yet").is_visible()
     assert page.locator("a[href='/api/v1/schemas/model-manifest.json']").is_visible()
-    shot(page, "registry-02-detail-before-sync")
+    screenshot(page, "registry-02-detail-before-sync")
 
     page.click("form.sync-form button:has-text('Sync now')")
     page.wait_for_url(re.compile(r".*/registries/example-manifests/#history$"))
@@ -139,7 +88,7 @@ def test_engineer_syncs_manifests_and_finds_the_broken_one(live_server, registry
     assert problems.is_visible()
     assert "marketing/promo-uplift-draft.yaml:" in problems.inner_text()
     assert "every_days" in problems.inner_text()
-    shot(page, "registry-03-detail-after-sync")
+    screenshot(page, "registry-03-detail-after-sync")
 
     # A full sync re-reads every file: nothing new, and a second run draws the history chart.
     page.click("form.sync-form button:has-text('Full sync')")
@@ -148,12 +97,12 @@ def test_engineer_syncs_manifests_and_finds_the_broken_one(live_server, registry
     newest = page.locator("#history tr.sync-run").first.locator("td")
     assert "full" in newest.nth(0).inner_text() and newest.nth(5).inner_text() == "0"
     page.wait_for_selector("[data-chart='sync-chart'] .js-plotly-plot .main-svg")
-    shot(page, "registry-04-detail-two-syncs")
+    screenshot(page, "registry-04-detail-two-syncs")
 
     page.click("nav.site-nav >> text=Registries")
     page.wait_for_url(base + "/registries/")
     assert "Succeeded" in page.locator("table.data tbody tr").first.inner_text()
-    shot(page, "registry-05-list-after-sync")
+    screenshot(page, "registry-05-list-after-sync")
 
     page.click("table.data a:has-text('example-manifests')")
     page.click("a:has-text('models from this registry')")
@@ -166,23 +115,22 @@ def test_engineer_syncs_manifests_and_finds_the_broken_one(live_server, registry
     contract = registry.locator(".contract")
     assert "prefix" in contract.inner_text() and "suggestions" in contract.inner_text()
     assert "s3://lake/events/web/search_queries" in registry.inner_text()
-    shot(page, "registry-06-model-contract")
+    screenshot(page, "registry-06-model-contract")
 
     # Engineers start syncs but do not configure registries.
     assert page.goto(base + "/registries/new/").status == 403
-    assert page.js_errors == []
+    assert_no_js_errors(page)
 
 
-def test_admin_adds_a_registry_and_fixes_a_mistake(live_server, registry_data, browser_page):
+def test_admin_adds_a_registry_and_fixes_a_mistake(live_server, registry_data, signed_in_page, screenshot):
     _, admin = registry_data
-    page = browser_page
+    page = signed_in_page(admin)
     base = live_server.url
-    sign_in(page, base, admin)
 
     page.goto(base + "/registries/")
     page.click(".page-head a:has-text('Add registry')")
     page.wait_for_url(base + "/registries/new/")
-    shot(page, "registry-07-form")
+    screenshot(page, "registry-07-form")
 
     page.fill("input[name=name]", "ds-mlflow")
     page.select_option("select[name=kind]", "mlflow")
@@ -192,7 +140,7 @@ def test_admin_adds_a_registry_and_fixes_a_mistake(live_server, registry_data, b
     page.click("form.registry-form button[type=submit]")
     page.wait_for_selector(".alert--error")
     assert "Capital letters, digits" in page.locator("#id_secret_env_errors").inner_text()
-    shot(page, "registry-08-form-errors")
+    screenshot(page, "registry-08-form-errors")
 
     page.fill("input[name=secret_env]", "MLFLOW_TRACKING_TOKEN")
     page.click("form.registry-form button[type=submit]")
@@ -203,9 +151,9 @@ def test_admin_adds_a_registry_and_fixes_a_mistake(live_server, registry_data, b
     page.wait_for_url(base + "/registries/ds-mlflow/")
     assert "Registry ds-mlflow added" in page.locator(".messages").inner_text()
     assert "$MLFLOW_TRACKING_TOKEN" in page.locator("dl.facts").first.inner_text()
-    shot(page, "registry-09-added")
+    screenshot(page, "registry-09-added")
 
     page.click("a:has-text('Edit settings')")
     page.wait_for_url(base + "/registries/ds-mlflow/edit/")
-    shot(page, "registry-10-edit")
-    assert page.js_errors == []
+    screenshot(page, "registry-10-edit")
+    assert_no_js_errors(page)

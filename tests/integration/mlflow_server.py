@@ -1,4 +1,9 @@
-"""A real `mlflow server` on 127.0.0.1 (SQLite backend in a temp dir), started once per test session."""
+"""A real `mlflow server` on 127.0.0.1 (SQLite backend in a temp dir), started once per test session.
+
+tests/integration/conftest.py and tests/browser/conftest.py both import these fixtures. pytest keeps one
+fixture instance per conftest, so the server process itself is shared: the first to ask starts it, the
+last to finish stops it.
+"""
 
 import os
 import shutil
@@ -20,8 +25,24 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+_shared: dict = {"url": None, "proc": None, "users": 0}
+
+
 @pytest.fixture(scope="session")
 def mlflow_server(tmp_path_factory):
+    if _shared["users"] == 0:
+        _shared["url"], _shared["proc"] = _start(tmp_path_factory)
+    _shared["users"] += 1
+    try:
+        yield _shared["url"]
+    finally:
+        _shared["users"] -= 1
+        if _shared["users"] == 0:
+            _stop(_shared["proc"])
+            _shared["proc"] = _shared["url"] = None
+
+
+def _start(tmp_path_factory):
     mlflow_bin = Path(sys.executable).with_name("mlflow")
     if not mlflow_bin.exists() and not shutil.which("mlflow"):
         skip_or_fail("the mlflow package is not installed (pip install -e '.[test]')")
@@ -63,7 +84,10 @@ def mlflow_server(tmp_path_factory):
             proc.kill()
             pytest.fail(f"mlflow server did not start:\n{(root / 'server.log').read_text()[-3000:]}")
         time.sleep(0.3)
-    yield url
+    return url, proc
+
+
+def _stop(proc) -> None:
     os.killpg(proc.pid, 15)
     try:
         proc.wait(timeout=15)
