@@ -325,6 +325,10 @@ def promotion_rollback(
     *, actor, model: RegisteredModel, target: str = "production", reason: str = "", automatic: bool = False
 ) -> PromotionRequest:
     """One action: request promotion of the version that held `target` before the current one."""
+    if not automatic:  # asked first, so nobody else learns whether there is anything to roll back to
+        policies.require(
+            policies.can_request_promotion(actor, model), "Only the model's owners request promotions."
+        )
     history = list(
         PromotionRequest.objects.filter(model=model, target=target, apply_status=ApplyStatus.APPLIED)
         .select_related("version")
