@@ -14,7 +14,7 @@ import datetime
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, QueryDict
+from django.http import Http404, HttpResponseNotAllowed, QueryDict
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -146,6 +146,9 @@ class AccessPage(TemplateView):
 
     def post(self, request, *args, **kwargs):
         action = kwargs.get("action", "")
+        if not action:
+            # The page itself only shows; its forms post to <page>/<action>/.
+            return HttpResponseNotAllowed(["GET", "HEAD", "OPTIONS"])
         if action not in self.actions:
             raise Http404("No such action.")
         form_class, method = self.actions[action]

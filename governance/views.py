@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views import View
@@ -152,6 +152,9 @@ class GovernancePage(TemplateView):
 
     def post(self, request, *args, **kwargs):
         action = kwargs.get("action", "")
+        if not action:
+            # The page itself only shows; its forms post to <page>/<action>/.
+            return HttpResponseNotAllowed(["GET", "HEAD", "OPTIONS"])
         if action not in self.actions:
             raise Http404("No such action.")
         form_class, method = self.actions[action]

@@ -18,9 +18,8 @@ permission check passed) for scientists, engineers and admins, a 403 for the oth
   Some API views refuse a role before they look at the method (a DRF permission class that only lets
   safe methods through, or only one role in); `other=only(A, ok=405)` says "403 for everyone but admins"
   for the methods not listed.
-- A POST to a page that has no form action (lists, dashboards, detail pages whose forms post to their own
-  .../<action>/ URLs) answers 404, whoever sends it: GovernancePage/AccessPage.post looks up the action
-  before anything else.
+- A POST to a page that has no form action of its own (lists, dashboards, detail pages whose forms post to
+  their own .../<action>/ URLs) answers 405 like any other method the page does not take.
 - Writes are sent with `data` (a form for pages, JSON for the API), each in a savepoint rolled back at once.
   Where a view validates the body before asking the policy, `data` is a valid body, so that the 403s show the
   policy at work rather than a form error. 409 means "allowed, but not in this state" (e.g. approving before
@@ -172,10 +171,10 @@ MATRIX: dict[str, Route] = {
     # Engineers and admins start a sync (302 back to the registry with a message).
     "catalog:registry-sync": page(REGISTRY, POST=only(E, A, ok=302)),
     # --- work items ---------------------------------------------------------------------------------------
-    "governance:work-item-list": page(GET=everyone(200), POST=everyone(404)),
-    "governance:work-item-board": page(GET=everyone(200), POST=everyone(404)),
+    "governance:work-item-list": page(GET=everyone(200)),
+    "governance:work-item-board": page(GET=everyone(200)),
     "governance:work-item-create": page(GET=everyone(200), POST=everyone(400)),
-    "governance:work-item-detail": page(ITEM, GET=everyone(200), POST=everyone(404)),
+    "governance:work-item-detail": page(ITEM, GET=everyone(200)),
     # sara reported PERS-1; engineers, managers (and admins) edit any item; compliance does not.
     "governance:work-item-transition": page(
         ITEM, data={"POST": {"to_status": "in_progress"}}, POST=only(S, E, M, A, ok=302)
@@ -188,7 +187,7 @@ MATRIX: dict[str, Route] = {
     ),
     "governance:work-item-watch": page(ITEM, data={"POST": {"watching": "1"}}, POST=everyone(302)),
     # --- promotions ---------------------------------------------------------------------------------------
-    "governance:promotion-list": page(GET=everyone(200), POST=everyone(404)),
+    "governance:promotion-list": page(GET=everyone(200)),
     # The model's owner (sara) and admins ask for a promotion.
     "governance:promotion-create": page(
         query=lambda w: f"?version={w.v2.pk}",
@@ -196,7 +195,7 @@ MATRIX: dict[str, Route] = {
         GET=everyone(200),
         POST=only(S, A, ok=302),
     ),
-    "governance:promotion-detail": page(PROMOTION, GET=everyone(200), POST=everyone(404)),
+    "governance:promotion-detail": page(PROMOTION, GET=everyone(200)),
     # Four eyes: only an engineer who did not ask decides (admin rights do not stand in). The gates of
     # sara's promotion are not all passing, so eric's approval is refused with 400 (the gate list).
     "governance:promotion-approve": page(PROMOTION, data={"POST": {"comment": ""}}, POST=only(E, ok=400)),
@@ -231,12 +230,12 @@ MATRIX: dict[str, Route] = {
         data={"POST": {"item": "scalability_reviewed", "reason": "The cluster changed a lot."}},
         POST=only(S, E, A, ok=302),
     ),
-    "governance:dashboard": page(GET=everyone(200), POST=everyone(404)),
-    "governance:audit-list": page(GET=only(C, A, ok=200), POST=everyone(404)),
+    "governance:dashboard": page(GET=everyone(200)),
+    "governance:audit-list": page(GET=only(C, A, ok=200)),
     # --- data access --------------------------------------------------------------------------------------
-    "governance-access:access-request-list": page(GET=everyone(200), POST=everyone(404)),
+    "governance-access:access-request-list": page(GET=everyone(200)),
     "governance-access:access-request-create": page(GET=everyone(200), POST=everyone(400)),
-    "governance-access:access-request-detail": page(REQUEST, GET=everyone(200), POST=everyone(404)),
+    "governance-access:access-request-detail": page(REQUEST, GET=everyone(200)),
     # eric owns the dataset: his step comes first. Compliance decides after the owners (409 before),
     # the requester never decides, admin rights do not stand in.
     "governance-access:access-request-approve": page(
@@ -256,7 +255,7 @@ MATRIX: dict[str, Route] = {
     "governance-access:access-request-revoke": page(
         GRANT, data={"POST": {"reason": "The purpose ended early."}}, POST=only(C, ok=302)
     ),
-    "governance-access:grant-list": page(GET=everyone(200), POST=everyone(404)),
+    "governance-access:grant-list": page(GET=everyone(200)),
     "governance-access:purpose-list": page(
         data={
             "POST": {
@@ -274,14 +273,14 @@ MATRIX: dict[str, Route] = {
         GET=everyone(200),
         POST=only(C, ok=302),
     ),
-    "governance-access:campaign-detail": page(CAMPAIGN, GET=everyone(200), POST=everyone(404)),
+    "governance-access:campaign-detail": page(CAMPAIGN, GET=everyone(200)),
     "governance-access:campaign-item-attest": page(
         CAMPAIGN_ITEM, data={"POST": {"decision": "keep", "note": ""}}, POST=only(E, ok=302)
     ),
-    "governance-access:compliance-dashboard": page(GET=only(C, A, ok=200), POST=everyone(404)),
+    "governance-access:compliance-dashboard": page(GET=only(C, A, ok=200)),
     # --- monitoring and verification ----------------------------------------------------------------------
-    "governance-access:alert-list": page(GET=everyone(200), POST=everyone(404)),
-    "governance-access:alert-detail": page(ALERT, GET=everyone(200), POST=everyone(404)),
+    "governance-access:alert-list": page(GET=everyone(200)),
+    "governance-access:alert-detail": page(ALERT, GET=everyone(200)),
     "governance-access:alert-acknowledge": page(ALERT, POST=everyone(302)),
     "governance-access:alert-resolve": page(
         ALERT, data={"POST": {"resolution": "Retrained the model today."}}, POST=everyone(302)
@@ -293,7 +292,7 @@ MATRIX: dict[str, Route] = {
     "governance-access:verification-script-run": page(
         SCRIPT, data={"POST": lambda w: {"version": w.v2.pk}}, POST=only(S, E, A, ok=302)
     ),
-    "governance-access:verification-run-detail": page(RUN, GET=everyone(200), POST=everyone(404)),
+    "governance-access:verification-run-detail": page(RUN, GET=everyone(200)),
     # --- API: auth, schema, docs --------------------------------------------------------------------------
     "api-token": public(
         POST={ANONYMOUS: 400, **everyone(400)},
