@@ -691,6 +691,7 @@ class AlertDetailView(AccessPage):
             deliveries=list(alert.deliveries.all()),
             events=alert.events,
             is_active=alert.state != AlertState.RESOLVED,
+            can_act=policies.can_handle_alert(self.request.user, alert.model),
         )
         context.setdefault("resolve_form", ResolveForm())
         return context

@@ -83,6 +83,14 @@ def can_retry_apply(user) -> bool:
     return user.is_authenticated and has_role(user, Role.ENGINEER)
 
 
+# -- alerts -----------------------------------------------------------------------------------------------
+def can_handle_alert(user, model) -> bool:
+    """A model's owners and the engineers who run production act on its alerts (acknowledge, resolve)."""
+    return bool(getattr(user, "pk", None)) and (
+        catalog_policies.can_edit_model(user, model) or has_role(user, Role.ENGINEER)
+    )
+
+
 # -- audit ------------------------------------------------------------------------------------------------
 def can_view_audit(user) -> bool:
     return user.is_authenticated and has_role(user, Role.COMPLIANCE)

@@ -154,8 +154,11 @@ def _resolve(alert: Alert, *, actor, resolution: str) -> Alert:
 
 @transaction.atomic
 def alert_acknowledge(*, actor, alert: Alert) -> Alert:
-    policies.require(actor.is_authenticated and getattr(actor, "pk", None), "Sign in to acknowledge alerts.")
-    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    alert = Alert.objects.select_for_update().select_related("model").get(pk=alert.pk)
+    policies.require(
+        policies.can_handle_alert(actor, alert.model),
+        "Only the model's owners and engineers acknowledge its alerts.",
+    )
     if alert.state != AlertState.OPEN:
         raise DomainError(
             f"Only an open alert can be acknowledged; this one is {alert.get_state_display().lower()}."
@@ -175,8 +178,11 @@ def alert_acknowledge(*, actor, alert: Alert) -> Alert:
 
 @transaction.atomic
 def alert_resolve(*, actor, alert: Alert, resolution: str) -> Alert:
-    policies.require(actor.is_authenticated and getattr(actor, "pk", None), "Sign in to resolve alerts.")
     alert = Alert.objects.select_for_update().select_related("model").get(pk=alert.pk)
+    policies.require(
+        policies.can_handle_alert(actor, alert.model),
+        "Only the model's owners and engineers resolve its alerts.",
+    )
     if alert.state == AlertState.RESOLVED:
         raise DomainError("This alert is already resolved.")
     if len((resolution or "").strip()) < 10:

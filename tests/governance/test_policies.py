@@ -24,3 +24,26 @@ def test_campaign_items_are_attested_by_the_owner_or_compliance_for_ownerless_da
     assert "dataset's owner" in policies.campaign_attest_refusal(officer, owned)
     assert policies.campaign_attest_refusal(officer, ownerless) is None
     assert "compliance attests" in policies.campaign_attest_refusal(other, ownerless)
+
+
+def test_alerts_are_handled_by_the_models_owners_engineers_and_admins(make_user):
+    from tests.factories import RegisteredModelFactory
+
+    owner = make_user("scientist", username="owen")
+    model = RegisteredModelFactory(owners=[owner])
+    allowed = {
+        "owner": owner,
+        "engineer": make_user("engineer", username="erin"),
+        "admin": make_user("admin", username="adam"),
+    }
+    refused = {
+        "other scientist": make_user("scientist", username="sven"),
+        "manager": make_user("manager", username="mona"),
+        "compliance": make_user("compliance", username="cleo"),
+    }
+    assert {who: policies.can_handle_alert(u, model) for who, u in allowed.items()} == dict.fromkeys(
+        allowed, True
+    )
+    assert {who: policies.can_handle_alert(u, model) for who, u in refused.items()} == dict.fromkeys(
+        refused, False
+    )

@@ -281,9 +281,10 @@ MATRIX: dict[str, Route] = {
     # --- monitoring and verification ----------------------------------------------------------------------
     "governance-access:alert-list": page(GET=everyone(200)),
     "governance-access:alert-detail": page(ALERT, GET=everyone(200)),
-    "governance-access:alert-acknowledge": page(ALERT, POST=everyone(302)),
+    # The model's owners (the scientist owns it here), engineers and admins act on alerts.
+    "governance-access:alert-acknowledge": page(ALERT, POST=only(S, E, A, ok=302)),
     "governance-access:alert-resolve": page(
-        ALERT, data={"POST": {"resolution": "Retrained the model today."}}, POST=everyone(302)
+        ALERT, data={"POST": {"resolution": "Retrained the model today."}}, POST=only(S, E, A, ok=302)
     ),
     # Only the model's owners and admins reach the form; the view refuses others before the method.
     "governance-access:verification-script-create": page(
@@ -422,9 +423,9 @@ MATRIX: dict[str, Route] = {
     "governance-access-api:model-prediction-stats": api(MODEL, GET=everyone(200), POST=only(S, E, A, ok=400)),
     "governance-access-api:alert-list": api(GET=everyone(200)),
     "governance-access-api:alert-detail": api(ALERT, GET=everyone(200)),
-    "governance-access-api:alert-acknowledge": api(ALERT, POST=everyone(200)),
+    "governance-access-api:alert-acknowledge": api(ALERT, POST=only(S, E, A, ok=200)),
     "governance-access-api:alert-resolve": api(
-        ALERT, data={"POST": {"resolution": "Retrained the model today."}}, POST=everyone(200)
+        ALERT, data={"POST": {"resolution": "Retrained the model today."}}, POST=only(S, E, A, ok=200)
     ),
 }
 
