@@ -3,6 +3,7 @@ Workflow objects are changed through the services (pages, API), so they are read
 
 from django.contrib import admin
 
+from .forms import NotificationChannelForm
 from .models import (
     Alert,
     AuditEvent,
@@ -15,6 +16,7 @@ from .models import (
 
 @admin.register(NotificationChannel)
 class NotificationChannelAdmin(admin.ModelAdmin):
+    form = NotificationChannelForm  # webhook URLs checked like every URL the server fetches
     list_display = ["name", "kind", "target", "min_severity", "domain", "is_enabled"]
     list_filter = ["kind", "min_severity", "is_enabled"]
     search_fields = ["name", "target"]

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 
 from catalog.models import Dataset, Domain, ModelVersion, RegisteredModel
 
-from .models import DodItem, Gate, LinkKind, Priority, WorkItemType
+from .models import DodItem, Gate, LinkKind, NotificationChannel, Priority, WorkItemType
 from .workflows import STATUS_LABELS, SYSTEM_DRIVEN_TYPES
 
 TEXT_MAX = settings.MODELHOUSE_MAX_DESCRIPTION_CHARS
@@ -250,3 +250,39 @@ class ProductionAtForm(forms.Form):
     production_on = forms.DateField(
         label="What was in production on", widget=forms.DateInput(attrs={"type": "date"})
     )
+
+
+class NotificationChannelForm(forms.ModelForm):
+    """Admin form for alert destinations: a webhook URL is one the workers will POST to, so it is checked
+    like every URL the server fetches (portal.security.validate_fetch_url); secrets are named, not stored."""
+
+    class Meta:
+        model = NotificationChannel
+        fields = ["name", "kind", "target", "secret_env", "min_severity", "domain", "is_enabled"]
+
+    def clean(self):
+        from django.core.validators import validate_email
+
+        from catalog.services.registries import ENV_NAME_RE
+        from portal.security import validate_fetch_url
+
+        data = super().clean()
+        kind, target = data.get("kind"), (data.get("target") or "").strip()
+        if kind == "webhook" and target:
+            try:
+                data["target"] = validate_fetch_url(target)
+            except ValidationError as exc:
+                self.add_error("target", exc)
+        elif kind == "email" and target:
+            for address in [a.strip() for a in target.split(",") if a.strip()]:
+                try:
+                    validate_email(address)
+                except ValidationError:
+                    self.add_error("target", f"{address!r} is not an e-mail address.")
+                    break
+        secret_env = data.get("secret_env") or ""
+        if secret_env and not ENV_NAME_RE.match(secret_env):
+            self.add_error(
+                "secret_env", "The NAME of an environment variable (A-Z, 0-9, _) holding the signing secret."
+            )
+        return data

@@ -10,10 +10,14 @@ mounted here: a plain Django view would be left without any login check, so it i
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import URLResolver, include, path, re_path
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.views import APIView
+
+from .security import lockout_response
 
 
 class ApiNotFound(APIView):
@@ -28,11 +32,39 @@ class ApiNotFound(APIView):
 
 
 class ObtainToken(ObtainAuthToken):
-    """Exchange a username and password for the API token (`Authorization: Token <key>`)."""
+    """Exchange a username and password for the API token (`Authorization: Token <key>`).
 
-    @extend_schema(tags=["auth"], operation_id="auth_token_create")
+    Throttled like the login page (django-axes): after AXES_FAILURE_LIMIT failures for one username from
+    one address, the pair is locked for the cool-off and answered with a JSON 429, right password or not.
+    """
+
+    @extend_schema(
+        tags=["auth"],
+        operation_id="auth_token_create",
+        responses={
+            200: AuthTokenSerializer,
+            429: OpenApiResponse(
+                inline_serializer(
+                    "TokenLockedOut",
+                    {
+                        "detail": serializers.CharField(),
+                        "retry_after_seconds": serializers.IntegerField(),
+                        "retry_at": serializers.DateTimeField(),
+                    },
+                ),
+                description="Too many failed attempts for this username from this address.",
+            ),
+        },
+    )
     def post(self, request, *args, **kwargs):
-        return super().post(request, *args, **kwargs)
+        try:
+            return super().post(request, *args, **kwargs)
+        except ValidationError:
+            # django-axes flags the DRF request it was handed, which its middleware (looking at the
+            # Django request) never sees: answer the lockout here.
+            if getattr(request, "axes_locked_out", False):
+                return lockout_response(request._request)
+            raise
 
 
 def _api_views_only(patterns: list) -> list:
@@ -57,6 +89,7 @@ urlpatterns = _api_views_only(
         path("", include("governance.api.urls")),
         path("", include("governance.api.access_urls")),
         # Only paths ending in '/': without the slash, APPEND_SLASH still redirects to the right URL.
-        re_path(r"^.*/$", ApiNotFound.as_view(), name="api-not-found"),
+        # [\s\S], not ".": a path may hold a newline (%0A), which "." misses (an HTML 404 then).
+        re_path(r"^[\s\S]*/$", ApiNotFound.as_view(), name="api-not-found"),
     ]
 )

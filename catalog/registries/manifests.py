@@ -14,6 +14,8 @@ import yaml
 from django.conf import settings
 from jsonschema import Draft202012Validator
 
+from portal.security import http_url
+
 from .base import Problem, RegistryError, RemoteModel, Snapshot
 
 SCHEMA_PATH = Path(settings.BASE_DIR) / "schemas" / "model-manifest.schema.json"
@@ -124,7 +126,8 @@ def manifest_to_remote(data: dict, updated_ms: int) -> RemoteModel:
     if "retraining" in data:
         manifest["retrain_every_days"] = data["retraining"]["every_days"]
     if "source_url" in data:
-        manifest["source_url"] = data["source_url"]
+        # Rendered as a link on the model page: only http(s) (never javascript:, data:, file:).
+        manifest["source_url"] = http_url(data["source_url"])
     return RemoteModel(
         name=data["name"], updated_ms=updated_ms, description=data.get("description", ""), manifest=manifest
     )
@@ -139,10 +142,16 @@ class ManifestsConnector:
         return cls(source.base_url)
 
     def fetch(self, *, since_ms, sweep, known_versions) -> Snapshot:
+        if not self.root.is_absolute() or ".." in self.root.parts:
+            raise RegistryError(
+                f"Manifest directory {self.root} must be an absolute path without '..' segments.",
+                transient=False,
+            )
         if not self.root.is_dir():
             raise RegistryError(
                 f"Manifest directory {self.root} does not exist or is not a directory.", transient=False
             )
+        real_root = self.root.resolve()
         files = sorted(p for p in self.root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
         if len(files) > MAX_FILES:
             raise RegistryError(f"More than {MAX_FILES} manifest files under {self.root}.", transient=False)
@@ -151,6 +160,10 @@ class ManifestsConnector:
         newest = 0
         for path in files:
             rel = str(path.relative_to(self.root))
+            if not path.resolve().is_relative_to(real_root):
+                # A symlink out of the checkout (to /etc/..., another repo): never read.
+                problems.append(Problem(rel, "links outside the manifest directory; not read", None))
+                continue
             if path.stat().st_size > MAX_FILE_BYTES:
                 problems.append(Problem(rel, f"larger than {MAX_FILE_BYTES // 1024} KiB", None))
                 continue
@@ -171,6 +184,10 @@ class ManifestsConnector:
             updated_ms = int(path.stat().st_mtime * 1000)
             newest = max(newest, updated_ms)
             remote = manifest_to_remote(data, updated_ms)
+            if data.get("source_url") and not remote.manifest.get("source_url"):
+                problems.append(
+                    Problem(rel, "source_url: only http:// and https:// links are kept; ignored", None)
+                )
             if "verification" in data:
                 remote.manifest["verification"], found = read_scripts(data, path, self.root, rel)
                 problems.extend(found)

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 
 import httpx
 
+from portal.security import FetchRefused, GuardedTransport, artifact_uri_problem
+
 from .base import (
     Problem,
     RegistryError,
@@ -74,7 +76,10 @@ class MlflowConnector:
             auth = httpx.BasicAuth(source.auth_username, secret_from_env(source.secret_env))
         elif source.auth == "bearer":
             headers["Authorization"] = f"Bearer {secret_from_env(source.secret_env)}"
-        return cls(source.base_url, auth=auth, headers=headers)
+        # Every request is checked against the address it connects to (no loopback/private/metadata
+        # addresses unless MODELHOUSE_FETCH_ALLOWED_HOSTS allows the host): the URL was checked when it
+        # was saved, but DNS may answer differently now.
+        return cls(source.base_url, auth=auth, headers=headers, transport=GuardedTransport())
 
     # -- HTTP ---------------------------------------------------------------------------------------
     def _request(self, method: str, path: str, **kwargs) -> dict:
@@ -82,6 +87,8 @@ class MlflowConnector:
         url = path if path.startswith("/") else f"{API}/{path}"
         try:
             response = self.client.request(method, url, **kwargs)
+        except FetchRefused as exc:
+            raise RegistryError(f"Refused to read MLflow at {self.base_url}: {exc}", transient=False) from exc
         except httpx.TimeoutException as exc:
             raise RegistryError(
                 f"MLflow at {self.base_url} did not answer in time ({path}).", transient=True
@@ -176,6 +183,7 @@ class MlflowConnector:
                 break
 
         versions: dict[tuple[str, str], RemoteVersion] = {}
+        problems: list[Problem] = []
         for page in self._pages(
             "GET",
             "model-versions/search",
@@ -191,12 +199,13 @@ class MlflowConnector:
                 if incremental and version.updated_ms < since_ms:
                     stop = True
                     break
+                if (version.model_name, version.version) not in versions:
+                    self._neutralise_source(version, problems)
                 versions.setdefault((version.model_name, version.version), version)
                 newest = max(newest, version.updated_ms)
             if stop:
                 break
 
-        problems: list[Problem] = []
         for name in sorted({v.model_name for v in versions.values()} - models.keys()):
             body = self._request("GET", "registered-models/get", params={"name": name})
             models[name] = self._model(body["registered_model"])
@@ -211,6 +220,19 @@ class MlflowConnector:
             http_calls=self.calls,
             problems=problems,
         )
+
+    @staticmethod
+    def _neutralise_source(version: RemoteVersion, problems: list[Problem]) -> None:
+        """A source URI naming the local disk or climbing with '..' is not stored; the version still is."""
+        problem = artifact_uri_problem(version.source_uri)
+        if problem:
+            problems.append(
+                Problem(
+                    f"{version.model_name} v{version.version}",
+                    f"source URI {version.source_uri[:200]!r} not stored: {problem}",
+                )
+            )
+            version.source_uri = ""
 
     def _model(self, item: dict) -> RemoteModel:
         return RemoteModel(

@@ -10,6 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
+from portal.security import validate_fetch_url
+
 from .. import policies
 from ..models import RegistryAuth, RegistryKind, RegistrySource, SyncRun
 from .registry_sync import sync_run_start
@@ -39,9 +41,17 @@ def _validate(source: RegistrySource) -> None:
         url = urlparse(source.base_url or "")
         if url.scheme not in ("http", "https") or not url.netloc:
             errors["base_url"] = "An MLflow tracking server URL such as http://mlflow.internal:5000."
+        else:
+            # The workers fetch it: no credentials in it, no loopback/private/metadata addresses.
+            try:
+                validate_fetch_url(source.base_url)
+            except ValidationError as exc:
+                errors["base_url"] = exc.messages[0]
     elif source.kind == RegistryKind.MANIFESTS:
         if not source.base_url or not Path(source.base_url).is_absolute():
             errors["base_url"] = "An absolute path to a directory (or git checkout) of manifest YAML files."
+        elif ".." in Path(source.base_url).parts:
+            errors["base_url"] = "Give the directory's own absolute path, without '..' segments."
     else:
         errors["kind"] = f"Choose one of: {RegistryKind.MLFLOW}, {RegistryKind.MANIFESTS}."
     if source.poll_seconds < MIN_POLL_SECONDS:

@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
+from portal.security import artifact_uri_problem
 from portal.text import contains_nul
 
 from .. import policies
@@ -91,6 +92,9 @@ def version_create(
         raise ValidationError("Null characters are not allowed in text.")
     if hyperparameters is not None and not isinstance(hyperparameters, dict):
         raise ValidationError({"hyperparameters": "Give hyperparameters as an object of name: value."})
+    source_problem = artifact_uri_problem(source_uri)
+    if source_problem:
+        raise ValidationError({"source_uri": f"This URI is refused: {source_problem}."})
     parent = None
     if parent_version:
         parent = ModelVersion.objects.filter(model=model, version=parent_version).first()

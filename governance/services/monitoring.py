@@ -20,6 +20,7 @@ from django.utils import timezone
 from catalog.models import CatalogEvent, ModelAlias, ModelVersion, RegisteredModel, VersionMetric
 from portal.exceptions import DomainError
 from portal.roles import SYSTEM
+from portal.security import FetchRefused, guarded_client, validate_fetch_url
 
 from .. import policies
 from ..models import (
@@ -315,9 +316,20 @@ def delivery_send(*, delivery_id: int, final_attempt: bool = True) -> Delivery:
             secret = os.environ.get(channel.secret_env, "") if channel.secret_env else ""
             if secret:
                 headers["X-Modelhouse-Signature"] = webhook_signature(secret, body)
-            response = httpx.post(channel.target, content=body, headers=headers, timeout=10)
+            # Checked against the address actually connected to (no loopback/private/metadata addresses
+            # unless MODELHOUSE_FETCH_ALLOWED_HOSTS allows the host); no redirects followed.
+            validate_fetch_url(channel.target)
+            with guarded_client(timeout=10) as client:
+                response = client.post(channel.target, content=body, headers=headers)
             if response.status_code >= 300:
                 raise DeliveryFailed(f"{channel.target} answered {response.status_code}.")
+    except (ValidationError, FetchRefused) as exc:
+        # Refused, not failed: retrying cannot help.
+        message = "; ".join(getattr(exc, "messages", None) or [str(exc)])
+        Delivery.objects.filter(pk=delivery.pk).update(
+            last_error=f"Refused: {message}"[:2000], status="failed"
+        )
+        return Delivery.objects.get(pk=delivery.pk)
     except (DeliveryFailed, httpx.HTTPError, OSError) as exc:
         Delivery.objects.filter(pk=delivery.pk).update(
             last_error=str(exc)[:2000], status="pending" if not final_attempt else "failed"

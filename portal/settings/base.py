@@ -1,9 +1,14 @@
 """Settings shared by every environment. Everything comes from the environment with safe local defaults."""
 
+import base64
+import hashlib
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 import plotly
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(environ.Env().str("MODELHOUSE_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -38,6 +43,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every response (policy below, after the SSO settings it reads).
+    "csp.middleware.CSPMiddleware",
+    "portal.security.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -163,7 +171,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "portal.api.ApiAutoSchema",  # documents the error responses too
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "portal.pagination.KeysetApiPagination",
     "PAGE_SIZE": 50,
@@ -206,3 +214,89 @@ LOGGING = {
 
 # --- Single sign-on (OpenID Connect), configured by environment variables ----------------------------
 from .sso import *  # noqa: E402,F403
+
+# --- Security: CSP, login throttling, outbound fetches ----------------------------------------------------
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url or "")
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else ""
+
+
+# Pages carry no inline script, no on*= handler and no javascript: URL: everything runs from static files
+# (charts read their figure from <script type="application/json">, which is data, not script).
+# Plotly's default bundle needs no eval for the SVG traces we draw (scatter, bar); only its WebGL traces
+# would (the plotly wheel ships no "strict" bundle). Styles, without 'unsafe-inline' (which would let any
+# injected <style> or style= through):
+# - Plotly adds its CSS rules by creating an EMPTY <style> element and calling sheet.insertRule() on it.
+#   CSSOM calls are not governed by CSP, but the empty element is: the hash of "" allows exactly that.
+# - Plotly turns <b>, <i>, <sup>... in chart and hover text into <tspan style="font-weight:bold">, set as
+#   attributes: 'unsafe-hashes' with the hashes of exactly those fixed declarations allows them and nothing
+#   else (a <span style="..."> smuggled into a model name stays blocked).
+# - Styles set through element.style (Plotly, Swagger UI) are CSSOM too: allowed.
+def _csp_hash(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+
+_PLOTLY_TEXT_STYLES = (
+    "font-weight:bold",
+    "font-style:italic",
+    "font-style:italic;font-weight:bold",
+    "font-size:70%",
+    "text-decoration:underline",
+    "text-decoration:line-through",
+    "cursor:pointer",
+)
+_CSP_STYLES = [_csp_hash(""), "'unsafe-hashes'", *(_csp_hash(s) for s in _PLOTLY_TEXT_STYLES)]
+# Extra origins, e.g. an SSO provider a form posts or redirects to (the OIDC authorization endpoint is added
+# by itself), or a browser-side telemetry endpoint.
+_CSP_FORM_ACTION_EXTRA = env.list("MODELHOUSE_CSP_FORM_ACTION", default=[])
+_CSP_CONNECT_EXTRA = env.list("MODELHOUSE_CSP_CONNECT_SRC", default=[])
+_sso_origins = sorted(
+    {_origin(globals().get(name, "")) for name in ("OIDC_OP_AUTHORIZATION_ENDPOINT", "OIDC_OP_DISCOVERY_URL")}
+    - {""}
+)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, *_CSP_STYLES],
+        # data: for Swagger UI's and Plotly's built-in SVG icons and Plotly's "download as PNG".
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF, *_CSP_CONNECT_EXTRA],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF, *_sso_origins, *_CSP_FORM_ACTION_EXTRA],
+    },
+}
+if env.str("MODELHOUSE_CSP_REPORT_URI", default=""):
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = [env.str("MODELHOUSE_CSP_REPORT_URI")]
+
+# The portal uses no camera, microphone, location, payment or other powerful browser features: say so, so
+# that nothing running in a page (or a page framed elsewhere) can ask for them.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), midi=(), payment=(), usb=()"
+)
+
+# django-axes: after AXES_FAILURE_LIMIT failed sign-ins, the pair (username, client IP) is locked for the
+# cool-off. Never the IP alone: colleagues behind one NAT must not lock each other out, and never the user
+# alone: a stranger must not be able to lock someone out from anywhere. A success resets the count.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "portal.security.lockout_response"
+# Client IP behind reverse proxies, as django-axes documents it (django-ipware): name the header your proxy
+# sets and how many proxies stand in front. Default: REMOTE_ADDR only, which a client cannot forge.
+AXES_IPWARE_META_PRECEDENCE_ORDER = env.list("AXES_IPWARE_META_PRECEDENCE_ORDER", default=["REMOTE_ADDR"])
+AXES_IPWARE_PROXY_COUNT = env.int("AXES_IPWARE_PROXY_COUNT", default=None)
+AXES_IPWARE_PROXY_ORDER = env.str("AXES_IPWARE_PROXY_ORDER", default="left-most")
+AXES_IPWARE_PROXY_TRUSTED_IPS = env.list("AXES_IPWARE_PROXY_TRUSTED_IPS", default=[]) or None
+
+# URLs the server itself fetches (MLflow registries, alert webhooks) must not reach loopback, private,
+# link-local or other non-public addresses, unless the host is listed here: host names, ".suffix" domains
+# or CIDR networks (e.g. "mlflow.internal,10.20.0.0/16"). See portal/security.py.
+MODELHOUSE_FETCH_ALLOWED_HOSTS = env.list("MODELHOUSE_FETCH_ALLOWED_HOSTS", default=[])

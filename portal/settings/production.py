@@ -22,6 +22,17 @@ SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
+# No page script reads the CSRF cookie (forms carry the token; Swagger UI gets it rendered into its
+# script), so scripts need not see it at all.
+CSRF_COOKIE_HTTPONLY = True
+# Lax: cookies go with top-level navigations from elsewhere (links in e-mails, the SSO provider's redirect
+# back), never with cross-site POSTs or sub-requests.
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+# __Host- cookies are only accepted over HTTPS, for this exact host and path /: a sibling subdomain cannot
+# plant or overwrite them.
+SESSION_COOKIE_NAME = "__Host-sessionid"
+CSRF_COOKIE_NAME = "__Host-csrftoken"
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 # Preload is on by default so `check --deploy` is clean; set SECURE_HSTS_PRELOAD=false for a host
@@ -29,5 +40,6 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-X_FRAME_OPTIONS = "DENY"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"  # and CSP frame-ancestors 'none' (portal/settings/base.py) for newer browsers
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
