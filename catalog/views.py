@@ -29,6 +29,7 @@ from .selectors.registries import SYNC_RUN_ORDERING, sync_run_recent
 from .services import registries as registry_services
 
 LIST_PAGE_SIZE = 25
+MODEL_COUNT_LIMIT = 1_000  # the catalog counts matches up to this many
 VERSIONS_PAGE_SIZE = 25
 DOMAIN_MODELS_PAGE_SIZE = 50
 PAGE_SIZE_CHOICES = (10, 25, 50, 100)
@@ -162,7 +163,11 @@ class ModelListView(CatalogPage):
             raise ValidationError({"sort": f"Unknown sort {sort!r}; choose one of {', '.join(MODEL_SORTS)}."})
         models = selectors.model_list(user=self.request.user, filters=self.request.GET)
         data = self.paginate(models, ordering=MODEL_SORTS[sort].ordering, default_size=LIST_PAGE_SIZE)
-        data["total"] = models.count()
+        # Counted up to a bound: an exact total of 100k models (or of 20k search matches) costs more than
+        # the page itself, and "1000+" says as much.
+        counted = models.order_by().values("pk")[: MODEL_COUNT_LIMIT + 1].count()
+        data["total"] = min(counted, MODEL_COUNT_LIMIT)
+        data["total_more"] = counted > MODEL_COUNT_LIMIT
         return data
 
 

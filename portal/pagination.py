@@ -107,6 +107,12 @@ def _seek_filter(ordering: Sequence[str], values: Sequence[Any], *, backwards: b
         for j in range(i):
             term &= Q(**{ordering[j].lstrip("-"): values[j]})
         clause |= term
+    if len(ordering) > 1:
+        # The same rows, plus a bound on the first column alone: an OR of terms is no index condition, so
+        # without it PostgreSQL walks the index from the start and filters (262 ms at row 90,000 of 100k).
+        first = ordering[0].lstrip("-")
+        op = "lte" if ordering[0].startswith("-") != backwards else "gte"
+        clause = Q(**{f"{first}__{op}": values[0]}) & clause
     return clause
 
 

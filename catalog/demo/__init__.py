@@ -4,7 +4,7 @@
 - `demo_scale_generate`: N synthetic models through bulk inserts, for performance work.
 """
 
-from .bulk import ScaleResult, demo_scale_generate
+from .bulk import ScaleResult, ScaleShape, demo_scale_generate
 from .content import DEMO_PASSWORD, DEMO_URL, USERS
 from .seed import SeedResult, demo_catalog_seed, progress_silent
 
@@ -13,6 +13,7 @@ __all__ = [
     "DEMO_URL",
     "USERS",
     "ScaleResult",
+    "ScaleShape",
     "SeedResult",
     "demo_catalog_seed",
     "demo_scale_generate",

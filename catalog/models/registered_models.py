@@ -103,6 +103,8 @@ class RegisteredModel(models.Model):
             models.Index(fields=["updated_at", "id"], name="model_updated_keyset"),
             models.Index(fields=["lifecycle", "id"], name="model_lifecycle_keyset"),
             models.Index(fields=["domain", "name"], name="model_domain_name"),
+            # Models per domain and lifecycle (domain list, dashboards), counted from the index alone.
+            models.Index(fields=["domain", "lifecycle", "id"], name="model_domain_lifecycle"),
         ]
 
     def __str__(self) -> str:

@@ -86,7 +86,10 @@ class ModelAlias(models.Model):
 class VersionMetric(models.Model):
     """The final (latest-step) value of one metric of one version; lists and charts read this."""
 
-    version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="metrics")
+    # No index of its own: uniq_version_metric (version, key) serves lookups by version.
+    version = models.ForeignKey(
+        ModelVersion, on_delete=models.CASCADE, related_name="metrics", db_index=False
+    )
     key = models.CharField(max_length=100)
     value = models.FloatField()
     step = models.BigIntegerField(default=0)
@@ -103,7 +106,10 @@ class VersionMetric(models.Model):
 class MetricPoint(models.Model):
     """One point of a metric's history (a series over training steps)."""
 
-    version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="metric_points")
+    # No index of its own: uniq_metric_point (version, key, step) serves lookups by version.
+    version = models.ForeignKey(
+        ModelVersion, on_delete=models.CASCADE, related_name="metric_points", db_index=False
+    )
     key = models.CharField(max_length=100)
     step = models.BigIntegerField(default=0)
     value = models.FloatField()
@@ -120,8 +126,14 @@ class MetricPoint(models.Model):
 
 
 class VersionDataset(models.Model):
-    version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="dataset_links")
-    dataset = models.ForeignKey("catalog.Dataset", on_delete=models.PROTECT, related_name="version_links")
+    # No index of its own: uniq_version_dataset_role (version, dataset, role) serves lookups by version.
+    version = models.ForeignKey(
+        ModelVersion, on_delete=models.CASCADE, related_name="dataset_links", db_index=False
+    )
+    # No index of its own: dataset_usage (dataset, version) serves lookups by dataset.
+    dataset = models.ForeignKey(
+        "catalog.Dataset", on_delete=models.PROTECT, related_name="version_links", db_index=False
+    )
     role = models.CharField(max_length=20, choices=DatasetRole.choices, default=DatasetRole.TRAINING)
     digest = models.CharField(max_length=128, blank=True, help_text="Digest of the data as used.")
 

@@ -1,7 +1,7 @@
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
 from .. import policies
@@ -50,14 +50,19 @@ def model_list(*, user, filters=None) -> QuerySet[RegisteredModel]:
 
 def model_filter_options() -> dict:
     """Choices for the filter bar (small tables, one query each)."""
+    # EXISTS per user / tag (an index probe each) rather than DISTINCT over the join, which reads every
+    # ownership and tag link: 30 ms at 100k models, on every catalog page.
     users_owning = (
-        get_user_model().objects.filter(model_ownerships__isnull=False).distinct().order_by("username")
+        get_user_model()
+        .objects.filter(Exists(ModelOwner.objects.filter(user=OuterRef("pk"))))
+        .order_by("username")
     )
+    tagged = RegisteredModel.tags.through.objects.filter(tag=OuterRef("pk"))
     return {
         "domains": list(Domain.objects.only("name", "slug")),
         "teams": list(Team.objects.only("name", "slug")),
         "owners": list(users_owning.only("username", "first_name", "last_name")),
-        "tags": list(Tag.objects.filter(models__isnull=False).distinct().values_list("name", flat=True)),
+        "tags": list(Tag.objects.filter(Exists(tagged)).order_by("name").values_list("name", flat=True)),
         "registries": list(RegistrySource.objects.values_list("name", flat=True)),
     }
 

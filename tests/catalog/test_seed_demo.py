@@ -346,3 +346,84 @@ def test_scale_rejects_a_negative_count():
 
     with pytest.raises(CommandError):
         seed(scale=-1)
+
+
+def test_scale_shape_sets_versions_points_and_long_models():
+    output = seed(
+        scale=4,
+        versions_per_model=3,
+        points_per_version=5,
+        long_models=1,
+        long_versions=40,
+        long_points=2_500,
+        verbosity=2,
+    )
+    assert "Stages (" in output and "metric_points" in output
+    models = list(scale_models().order_by("name"))
+    assert [m.version_count for m in models] == [40, 3, 3, 3]
+    for model in models:
+        versions = list(model.versions.order_by("sequence"))
+        assert model.latest_version_id == versions[-1].pk and len(versions) == model.version_count
+        assert all(v.parent_id == prev.pk for prev, v in zip(versions, versions[1:], strict=False))
+        for version in versions:
+            points = MetricPoint.objects.filter(version=version)
+            long_curve = model == models[0] and version == versions[-1]
+            assert points.count() == (2_501 if long_curve else 5)
+            primary = VersionMetric.objects.get(version=version, key=model.primary_metric)
+            last = points.filter(key=model.primary_metric).order_by("-step").first()
+            assert (primary.point_count, primary.step) == (2_500 if long_curve else 4, last.step)
+            assert last.value == primary.value
+    # The newest version of the long model draws at most 2,000 points per trace.
+    from catalog import charts
+    from catalog.selectors import metric_history
+
+    history = metric_history(version=models[0].latest_version)
+    figures = charts.metric_history_figures(history, primary_metric=models[0].primary_metric)
+    assert max(len(trace["x"]) for f in figures for trace in f["figure"]["data"]) == charts.MAX_POINTS
+
+
+def test_scale_search_documents_and_vectors_match_the_search_service():
+    from catalog.services import model_search_refresh
+
+    seed(scale=12, verbosity=0)
+    models = scale_models().order_by("id")
+    before = {m.pk: (m.search_document, m.search_vector) for m in models}
+    assert model_search_refresh(model_ids=list(before)) == 12
+    after = {m.pk: (m.search_document, m.search_vector) for m in models.all()}
+    assert after == before
+    user = get_user_model().objects.get(username="sam")
+    owned = scale_models().filter(ownerships__user__username="priya").count()
+    assert (
+        model_list(user=user, filters={"q": "priya"}).filter(name__startswith="scale-model-").count() == owned
+    )
+
+
+def test_scale_governance_rows_in_proportion():
+    from governance.models import Alert, PromotionRequest, WorkItem
+
+    seed(scale=100, verbosity=0, governance=True)
+    assert WorkItem.objects.count() == 5 and PromotionRequest.objects.count() == 10
+    assert Alert.objects.count() == 2
+    assert all(p.version.model_id == p.model_id for p in PromotionRequest.objects.select_related("version"))
+    assert len({w.key for w in WorkItem.objects.all()}) == 5
+    seed(scale=1, verbosity=0, governance=True)  # present already: nothing added
+    assert PromotionRequest.objects.count() == 10
+
+
+def test_scale_rejects_a_shape_without_points():
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError):
+        seed(scale=2, points_per_version=1)
+
+
+def test_catalog_counts_matches_up_to_a_bound(client, monkeypatch):
+    from catalog import views
+
+    seed(scale=5, verbosity=0)
+    client.force_login(get_user_model().objects.get(username="maria"))
+    monkeypatch.setattr(views, "MODEL_COUNT_LIMIT", 3)
+    html = client.get("/").content.decode()
+    assert "<strong>3+</strong> models" in html
+    html = client.get("/?q=scale-model-000002").content.decode()
+    assert "<strong>1</strong> model match your filters" in html
