@@ -421,7 +421,8 @@ class AccessRequestDetailView(AccessPage):
             actor=self.request.user, request=grant, reason=form.cleaned_data["reason"]
         )
         target = form.cleaned_data["next"]
-        if not target or not url_has_allowed_host_and_scheme(
+        # Only a path on this site: redirect() would take a bare word ("1") for a URL name and fail (500).
+        if not target.startswith("/") or not url_has_allowed_host_and_scheme(
             target, allowed_hosts={self.request.get_host()}, require_https=self.request.is_secure()
         ):
             target = self.url()

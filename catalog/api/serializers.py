@@ -69,13 +69,20 @@ class LookupField(serializers.SlugRelatedField):
     def __init__(self, noun: str, **kwargs):
         kwargs.setdefault(
             "error_messages",
-            {"does_not_exist": f"Unknown {noun} '{{value}}'.", "invalid": f"Give the {noun} as a string."},
+            {
+                "does_not_exist": f"Unknown {noun} '{{value}}'.",
+                "invalid": f"Give the {noun} as a string.",
+                "null_characters": "Null characters are not allowed.",
+            },
         )
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
+        # The lookup would reach the database, and PostgreSQL refuses NUL in text (a 500).
+        if "\x00" in data:
+            self.fail("null_characters")
         return super().to_internal_value(data)
 
 
