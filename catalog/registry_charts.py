@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import math
 
-import plotly.graph_objects as go
-
-from .charts import GRID, INK, MUTED, figure_layout, figure_to_dict, plot_date
+from .charts import GRID, MAX_POINTS, MUTED, bar, figure_layout, figure_to_dict, plot_date, scatter
 from .models import SyncStatus
 
 STATUS_COLOURS = {
@@ -23,8 +21,10 @@ CHANGES_COLOUR = "#2563eb"
 def sync_runs_figure(runs: list[dict]) -> dict:
     """Bars: duration of each run (coloured by outcome); line: models and versions it changed.
 
-    `runs` are oldest first. Runs still going have no duration and show as an empty slot.
+    `runs` are oldest first. Runs still going have no duration and show as an empty slot. At most the
+    latest MAX_POINTS runs are drawn.
     """
+    runs = runs[-MAX_POINTS:]
     labels = {s.value: s.label for s in SyncStatus}
     x = [f"#{r['id']}" for r in runs]
     durations = [
@@ -40,9 +40,9 @@ def sync_runs_figure(runs: list[dict]) -> dict:
         + f"<br>{r['created']} created, {r['updated']} updated, {r['removed']} removed"
         for r, d in zip(runs, durations, strict=True)
     ]
-    fig = go.Figure(
-        data=[
-            go.Bar(
+    return figure_to_dict(
+        [
+            bar(
                 x=x,
                 y=durations,
                 marker={"color": [STATUS_COLOURS.get(r["status"], MUTED) for r in runs]},
@@ -50,7 +50,7 @@ def sync_runs_figure(runs: list[dict]) -> dict:
                 hoverinfo="text",
                 name="Duration (s)",
             ),
-            go.Scatter(
+            scatter(
                 x=x,
                 y=changes,
                 yaxis="y2",
@@ -62,12 +62,12 @@ def sync_runs_figure(runs: list[dict]) -> dict:
                 name="Items changed",
             ),
         ],
-        layout=figure_layout(
+        figure_layout(
             "Recent syncs: duration (bars) and items changed (line)",
             x_title="Sync run",
             y_title="Seconds",
             height=260,
-            xaxis_type="category",
+            xaxis={"type": "category"},
             yaxis2={
                 "title": {"text": "Changed", "font": {"color": CHANGES_COLOUR}},
                 "overlaying": "y",
@@ -80,12 +80,8 @@ def sync_runs_figure(runs: list[dict]) -> dict:
                 "tickformat": ",d",
                 "automargin": True,
             },
+            margin={"l": 56, "r": 56, "t": 44, "b": 44},
+            yaxis={"rangemode": "tozero", "gridcolor": GRID},
+            bargap=0.35,
         ),
     )
-    fig.update_layout(
-        margin={"l": 56, "r": 56, "t": 44, "b": 44},
-        yaxis={"rangemode": "tozero", "gridcolor": GRID},
-        bargap=0.35,
-        title_font_color=INK,
-    )
-    return figure_to_dict(fig)

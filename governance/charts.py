@@ -6,9 +6,7 @@ static/js/charts.js draws them and the API could return the same dicts.
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
-
-from catalog.charts import LIFECYCLE_COLOURS, figure_layout, figure_to_dict
+from catalog.charts import LIFECYCLE_COLOURS, MAX_POINTS, bar, figure_layout, figure_to_dict
 from catalog.models import Lifecycle
 
 from .models import SlaState, WorkItemType
@@ -43,12 +41,16 @@ def models_by_domain_figure(domains) -> dict:
     """Stacked bars: models per domain, one colour per lifecycle. `domains` is catalog domain_list() output
     (annotated `<lifecycle>_count`)."""
     domains = list(domains)
+    title = "Models per domain and lifecycle"
+    if len(domains) > MAX_POINTS:  # never more bars than a page ships points per trace
+        title += f" · first {MAX_POINTS:,} of {len(domains):,} domains"
+        domains = domains[:MAX_POINTS]
     names = [d.name for d in domains]
     traces = []
     for value, label in Lifecycle.choices:
         counts = [getattr(d, f"{value}_count", 0) or 0 for d in domains]
         traces.append(
-            go.Bar(
+            bar(
                 name=label,
                 x=names,
                 y=counts,
@@ -57,28 +59,30 @@ def models_by_domain_figure(domains) -> dict:
             )
         )
     totals = [sum(getattr(d, f"{v}_count", 0) or 0 for v in Lifecycle.values) for d in domains]
-    fig = go.Figure(
-        data=traces,
-        layout=figure_layout(
-            "Models per domain and lifecycle",
-            y_title="Models",
-            height=300,
-            barmode="stack",
-        ),
+    layout = figure_layout(
+        title,
+        y_title="Models",
+        height=300,
+        barmode="stack",
+        yaxis=_whole_numbers(totals),
+        margin={"l": 56, "r": 16, "t": 44, "b": 72},
+        bargap=0.35,
+        **LEGEND_BELOW,
     )
-    fig.update_layout(
-        yaxis=_whole_numbers(totals), margin={"l": 56, "r": 16, "t": 44, "b": 72}, bargap=0.35, **LEGEND_BELOW
-    )
-    return figure_to_dict(fig)
+    return figure_to_dict(traces, layout)
 
 
 def dod_scores_figure(scores) -> dict:
     """Horizontal bars: each model's definition-of-done score (% of items done), grouped by domain on the
     axis, green when complete. `scores` is dod_scores() output."""
     rows = sorted(scores, key=lambda s: (s.model.domain.name, s.model.name))
-    fig = go.Figure(
-        data=[
-            go.Bar(
+    title = "Definition-of-done score per model (green: complete)"
+    if len(rows) > MAX_POINTS:  # the dashboard shows at most DOD_CHART_MAX_MODELS; this is the last guard
+        title += f" · first {MAX_POINTS:,} of {len(rows):,} models"
+        rows = rows[:MAX_POINTS]
+    return figure_to_dict(
+        [
+            bar(
                 orientation="h",
                 x=[s.report.percent for s in rows],
                 y=[[s.model.domain.name for s in rows], [s.model.name for s in rows]],
@@ -95,19 +99,16 @@ def dod_scores_figure(scores) -> dict:
                 hovertemplate="<b>%{y}</b>: %{x}%%{customdata}<extra></extra>",
             )
         ],
-        layout=figure_layout(
-            "Definition-of-done score per model (green: complete)",
+        figure_layout(
+            title,
             x_title="Items done (%)",
             height=110 + ROW_HEIGHT * max(len(rows), 1),
+            margin={"l": 16, "r": 40, "t": 44, "b": 44},
+            xaxis={"range": [0, 108], "dtick": 25, "ticksuffix": "%"},
+            yaxis={"autorange": "reversed", "ticks": "", "showgrid": False, "tickfont": {"size": 11}},
+            bargap=0.3,
         ),
     )
-    fig.update_layout(
-        margin={"l": 16, "r": 40, "t": 44, "b": 44},
-        xaxis={"range": [0, 108], "dtick": 25, "ticksuffix": "%"},
-        yaxis={"autorange": "reversed", "ticks": "", "showgrid": False, "tickfont": {"size": 11}},
-        bargap=0.3,
-    )
-    return figure_to_dict(fig)
 
 
 def open_work_figure(rows: list[dict]) -> dict:
@@ -115,7 +116,7 @@ def open_work_figure(rows: list[dict]) -> dict:
     labels = dict(WorkItemType.choices)
     types = [labels.get(r["type"], r["type"]) for r in rows]
     traces = [
-        go.Bar(
+        bar(
             name=SlaState(state).label,
             x=types,
             y=[r[state] for r in rows],
@@ -124,34 +125,30 @@ def open_work_figure(rows: list[dict]) -> dict:
         )
         for state in (SlaState.BREACHED, SlaState.DUE_SOON, SlaState.ON_TRACK, SlaState.NONE)
     ]
-    fig = go.Figure(
-        data=traces,
-        layout=figure_layout(
-            "Open work by type and SLA state",
-            y_title="Open items",
-            height=300,
-            barmode="stack",
-        ),
-    )
-    fig.update_layout(
+    layout = figure_layout(
+        "Open work by type and SLA state",
+        y_title="Open items",
+        height=300,
+        barmode="stack",
         yaxis=_whole_numbers([r["total"] for r in rows]),
         margin={"l": 56, "r": 16, "t": 44, "b": 72},
         bargap=0.35,
         **LEGEND_BELOW,
     )
-    return figure_to_dict(fig)
+    return figure_to_dict(traces, layout)
 
 
 def promotions_per_month_figure(rows: list[dict]) -> dict:
     """Grouped bars: promotions approved and rejected per month of decision. `rows` is
-    promotion_decisions_by_month() output, oldest month first."""
+    promotion_decisions_by_month() output, oldest month first (the latest MAX_POINTS months are drawn)."""
+    rows = rows[-MAX_POINTS:]
     # "Mar" under each bar pair, with the year where it starts (the first month and every January).
     months = [
         r["month"].strftime("%b<br>%Y" if i == 0 or r["month"].month == 1 else "%b")
         for i, r in enumerate(rows)
     ]
     traces = [
-        go.Bar(
+        bar(
             name=name,
             x=months,
             y=[r[key] for r in rows],
@@ -163,20 +160,15 @@ def promotions_per_month_figure(rows: list[dict]) -> dict:
             ("rejected", "Rejected", REJECTED_COLOUR),
         )
     ]
-    fig = go.Figure(
-        data=traces,
-        layout=figure_layout(
-            "Promotions decided per month",
-            y_title="Promotions",
-            height=300,
-            barmode="group",
-            xaxis_type="category",
-        ),
-    )
-    fig.update_layout(
+    layout = figure_layout(
+        "Promotions decided per month",
+        y_title="Promotions",
+        height=300,
+        barmode="group",
+        xaxis={"type": "category"},
         yaxis=_whole_numbers([max(r["approved"], r["rejected"]) for r in rows]),
         margin={"l": 56, "r": 16, "t": 44, "b": 84},
         bargap=0.3,
         **{**LEGEND_BELOW, "legend": {**LEGEND_BELOW["legend"], "y": -0.3}},
     )
-    return figure_to_dict(fig)
+    return figure_to_dict(traces, layout)

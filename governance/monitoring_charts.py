@@ -10,9 +10,16 @@ from __future__ import annotations
 import datetime
 import math
 
-import plotly.graph_objects as go
-
-from catalog.charts import MAX_POINTS, MUTED, PRIMARY_COLOUR, figure_layout, figure_to_dict, lttb
+from catalog.charts import (
+    MAX_POINTS,
+    MUTED,
+    PRIMARY_COLOUR,
+    bar,
+    figure_layout,
+    figure_to_dict,
+    lttb,
+    scatter,
+)
 
 BAND_FILL = "rgba(5, 150, 105, 0.12)"
 BAND_LINE = "rgba(5, 150, 105, 0.55)"
@@ -57,7 +64,7 @@ def prediction_mean_figure(stats, *, bias_tolerance_std: float) -> dict | None:
         low, high = base - bias_tolerance_std * spread, base + bias_tolerance_std * spread
         span = _span(points)
         traces.append(
-            go.Scatter(
+            scatter(
                 x=[span[0], span[1], span[1], span[0]],
                 y=[low, low, high, high],
                 mode="lines",
@@ -91,7 +98,7 @@ def prediction_mean_figure(stats, *, bias_tolerance_std: float) -> dict | None:
         outside = []
         title += " · no baseline posted"
     traces.append(
-        go.Scatter(
+        scatter(
             x=days,
             y=[y for _, y in points],
             mode="lines+markers" if len(points) <= 120 else "lines",
@@ -103,7 +110,7 @@ def prediction_mean_figure(stats, *, bias_tolerance_std: float) -> dict | None:
     )
     if outside:
         traces.append(
-            go.Scatter(
+            scatter(
                 x=[d for d, _ in outside],
                 y=[y for _, y in outside],
                 mode="markers",
@@ -112,11 +119,10 @@ def prediction_mean_figure(stats, *, bias_tolerance_std: float) -> dict | None:
                 name="Outside the band",
             )
         )
-    fig = go.Figure(
-        data=traces, layout=figure_layout(title, y_title="Mean prediction", height=280, shapes=shapes)
+    return figure_to_dict(
+        traces,
+        figure_layout(title, y_title="Mean prediction", height=280, shapes=shapes, xaxis={"type": "date"}),
     )
-    fig.update_layout(xaxis={"type": "date"})
-    return figure_to_dict(fig)
 
 
 def prediction_std_figure(stats, *, variance_ratio_max: float) -> dict | None:
@@ -165,7 +171,7 @@ def prediction_std_figure(stats, *, variance_ratio_max: float) -> dict | None:
     else:
         title += " · no baseline posted"
     traces = [
-        go.Scatter(
+        scatter(
             x=days,
             y=[y for _, y in points],
             mode="lines+markers" if len(points) <= 120 else "lines",
@@ -177,7 +183,7 @@ def prediction_std_figure(stats, *, variance_ratio_max: float) -> dict | None:
     ]
     if over:
         traces.append(
-            go.Scatter(
+            scatter(
                 x=[d for d, _ in over],
                 y=[y for _, y in over],
                 mode="markers",
@@ -186,35 +192,54 @@ def prediction_std_figure(stats, *, variance_ratio_max: float) -> dict | None:
                 name="Above the limit",
             )
         )
-    fig = go.Figure(
-        data=traces,
-        layout=figure_layout(
-            title, y_title="Std of predictions", height=280, shapes=shapes, annotations=annotations
-        ),
+    layout = figure_layout(
+        title,
+        y_title="Std of predictions",
+        height=280,
+        shapes=shapes,
+        annotations=annotations,
+        xaxis={"type": "date"},
+        yaxis={"rangemode": "tozero"},
     )
-    fig.update_layout(xaxis={"type": "date"}, yaxis={"rangemode": "tozero"})
-    return figure_to_dict(fig)
+    return figure_to_dict(traces, layout)
+
+
+def _kept_versions(values: list[float], breached: set[int]) -> list[int]:
+    """Indexes of the versions to draw: all of them up to MAX_POINTS; beyond that the versions that broke
+    the tolerance (the latest, up to half the budget) plus an LTTB sample of the rest, in order."""
+    n = len(values)
+    if n <= MAX_POINTS:
+        return list(range(n))
+    forced = sorted(breached)[-(MAX_POINTS // 2) :]
+    sampled = lttb([(float(i), v) for i, v in enumerate(values)], MAX_POINTS - len(forced))
+    kept = sorted({int(x) for x, _ in sampled} | set(forced))
+    return kept[-MAX_POINTS:]
 
 
 def metric_tolerance_figure(rows: list[dict], *, metric: str, tolerance: float) -> dict | None:
     """The primary metric per version; each version after the first carries the band the retraining-
     variance check allows (the previous version's value ± tolerance, relative). Versions that moved more
-    are marked red. `rows` are metric_values_across_versions()[metric]. None with fewer than two."""
+    are marked red. `rows` are metric_values_across_versions()[metric]. None with fewer than two.
+
+    Bands and breaches are worked out on every version; past MAX_POINTS versions only a sample is drawn
+    (always including the breaches, up to half of it), and the title says how many are shown."""
     if len(rows) < 2:
         return None
-    labels = [f"v{r['version']}" for r in rows]
     values = [r["value"] for r in rows]
-    low = [None] + [v - abs(v) * tolerance for v in values[:-1]]
-    high = [None] + [v + abs(v) * tolerance for v in values[:-1]]
     breached = {  # a set: looked up once per version below (a list made 1,000 versions cost 0.1 s)
         i
         for i in range(1, len(values))
         if (abs(values[i] - values[i - 1]) / abs(values[i - 1]) if values[i - 1] else abs(values[i]))
         > tolerance
     }
-    centre = [None] + values[:-1]
+    kept = _kept_versions(values, breached)
+    labels = [f"v{rows[i]['version']}" for i in kept]
+    kept_values = [values[i] for i in kept]
+    # The band of version i is centred on version i - 1's value (which may not be drawn itself).
+    centre = [values[i - 1] if i else None for i in kept]
+    spread = [None if c is None else abs(c) * tolerance for c in centre]
     traces = [
-        go.Scatter(
+        scatter(
             x=labels,
             y=centre,
             mode="markers",
@@ -222,62 +247,63 @@ def metric_tolerance_figure(rows: list[dict], *, metric: str, tolerance: float) 
             error_y={
                 "type": "data",
                 "symmetric": False,
-                "array": [None if h is None else h - c for h, c in zip(high, centre, strict=True)],
-                "arrayminus": [None if lo is None else c - lo for lo, c in zip(low, centre, strict=True)],
+                "array": spread,
+                "arrayminus": spread,
                 "color": "rgba(5, 150, 105, 0.28)",
                 "thickness": 12,
                 "width": 0,
             },
             hovertext=[
-                None if lo is None else f"allowed {lo:.4g} – {hi:.4g}"
-                for lo, hi in zip(low, high, strict=True)
+                None if c is None else f"allowed {c - d:.4g} – {c + d:.4g}"
+                for c, d in zip(centre, spread, strict=True)
             ],
             hoverinfo="text",
             name="Allowed range",
         ),
-        go.Scatter(
+        scatter(
             x=labels,
-            y=values,
+            y=kept_values,
             mode="lines+markers",
             line={"color": PRIMARY_COLOUR, "width": 2},
             marker={
-                "color": [BREACH_COLOUR if i in breached else PRIMARY_COLOUR for i in range(len(values))],
-                "size": [11 if i in breached else 8 for i in range(len(values))],
+                "color": [BREACH_COLOUR if i in breached else PRIMARY_COLOUR for i in kept],
+                "size": [11 if i in breached else 8 for i in kept],
             },
             hovertemplate=f"%{{x}}<br>{metric} = %{{y:.4g}}<extra></extra>",
             name=metric,
         ),
     ]
     title = f"{metric} per version · shaded: ±{tolerance:.0%} of the version before"
-    fig = go.Figure(
-        data=traces,
-        layout=figure_layout(title, x_title="Version", y_title=metric, height=280, xaxis_type="category"),
-    )
-    return figure_to_dict(fig)
+    if len(kept) < len(rows):
+        title += f" · {len(kept):,} of {len(rows):,} versions shown"
+    layout = figure_layout(title, x_title="Version", y_title=metric, height=280, xaxis={"type": "category"})
+    return figure_to_dict(traces, layout)
 
 
 def pending_by_age_figure(buckets: list[dict]) -> dict:
     """Bars: open access requests by how long they have waited since submission."""
     counts = [b["count"] for b in buckets]
-    fig = go.Figure(
-        data=[
-            go.Bar(
-                x=[b["label"] for b in buckets],
-                y=counts,
-                marker={"color": list(AGE_COLOURS[: len(buckets)])},
-                text=[c or "" for c in counts],
-                textposition="outside",
-                cliponaxis=False,
-                hovertemplate="%{x}: %{y} request(s)<extra></extra>",
-            )
-        ],
-        layout=figure_layout(
-            "Open requests by time waiting", y_title="Requests", height=260, xaxis_type="category"
-        ),
-    )
+    traces = [
+        bar(
+            x=[b["label"] for b in buckets],
+            y=counts,
+            marker={"color": list(AGE_COLOURS[: len(buckets)])},
+            text=[str(c or "") for c in counts],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{x}: %{y} request(s)<extra></extra>",
+        )
+    ]
     top = max(counts, default=0)
     yaxis = {"rangemode": "tozero", "tickformat": ",d", "range": [0, max(1, math.ceil(top * 1.2))]}
     if top <= 8:
         yaxis["dtick"] = 1
-    fig.update_layout(yaxis=yaxis, bargap=0.35, xaxis={"tickfont": {"color": MUTED}})
-    return figure_to_dict(fig)
+    layout = figure_layout(
+        "Open requests by time waiting",
+        y_title="Requests",
+        height=260,
+        xaxis={"type": "category", "tickfont": {"color": MUTED}},
+        yaxis=yaxis,
+        bargap=0.35,
+    )
+    return figure_to_dict(traces, layout)

@@ -50,7 +50,7 @@ from .services import dod as dod_services
 from .services import promotions as promotion_services
 from .services import work_items as work_item_services
 from .services.audit import audit_verify
-from .services.gates import FAIL, PASS, WAIVED, gates_evaluate
+from .services.gates import FAIL, PASS, WAIVED, gates_evaluate, gates_evaluate_many
 from .workflows import CLOSED, STATUS_LABELS, WORKFLOWS
 
 LIST_PAGE_SIZE = 25
@@ -467,9 +467,7 @@ class PromotionListView(GovernancePage):
             promotions, ordering=selectors.promotion_ordering(filters), default_size=LIST_PAGE_SIZE
         )
         items = data["page"].items
-        gates = page_selectors.promotion_gates_many(
-            promotions=[p for p in items if p.status == PromotionStatus.PENDING]
-        )
+        gates = gates_evaluate_many(promotions=[p for p in items if p.status == PromotionStatus.PENDING])
         data["rows"] = [
             {"promotion": p, "gates": gate_summary(gates[p.pk]) if p.pk in gates else None} for p in items
         ]
@@ -734,7 +732,7 @@ class DashboardView(GovernancePage):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         user = self.request.user
-        domains = self.domains = list(catalog_selectors.domain_list())
+        domains = self.domains = page_selectors.dashboard_domains()
         slug = self.request.GET.get("domain", "")
         context.update(
             domains=domains,
@@ -755,14 +753,12 @@ class DashboardView(GovernancePage):
             context_domain = next((d for d in self.domains if d.slug == slug), None)
             if context_domain is None:
                 raise ValidationError({"domain": f"No domain {slug!r}; choose one from the list."})
-        queue = list(
-            selectors.promotion_list(user=user, filters={"status": PromotionStatus.PENDING})[
-                : QUEUE_LIMIT + 1
-            ]
+        queue = page_selectors.first_rows(
+            selectors.promotion_list(user=user, filters={"status": PromotionStatus.PENDING}), QUEUE_LIMIT + 1
         )
         more = len(queue) > QUEUE_LIMIT
         queue = queue[:QUEUE_LIMIT]
-        gates = page_selectors.promotion_gates_many(promotions=queue)
+        gates = gates_evaluate_many(promotions=queue)
         models = list(selectors.dod_score_models(domain=context_domain)[: DOD_CHART_MAX_MODELS + 1])
         too_many = len(models) > DOD_CHART_MAX_MODELS
         scores = [] if too_many else selectors.dod_scores(models=models)
@@ -774,11 +770,12 @@ class DashboardView(GovernancePage):
         return {
             "queue": [{"promotion": p, "gates": gate_summary(gates[p.pk])} for p in queue],
             "queue_more": more,
-            "failures": list(page_selectors.promotion_apply_failures(user=user)[:QUEUE_LIMIT]),
-            "alerts": list(
-                monitoring_selectors.alert_list(user=user, filters={"state": ["open", "acknowledged"]})[
-                    :QUEUE_LIMIT
-                ]
+            "failures": page_selectors.first_rows(
+                page_selectors.promotion_apply_failures(user=user), QUEUE_LIMIT
+            ),
+            "alerts": page_selectors.first_rows(
+                monitoring_selectors.alert_list(user=user, filters={"state": ["open", "acknowledged"]}),
+                QUEUE_LIMIT,
             ),
             "scores": scores,
             "scores_too_many": too_many,

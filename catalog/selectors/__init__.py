@@ -14,6 +14,7 @@ from .versions import (
     metric_values_across_versions,
     version_by_id,
     version_detail,
+    version_for_lineage,
     version_lineage,
 )
 
@@ -37,5 +38,6 @@ __all__ = [
     "model_versions",
     "version_by_id",
     "version_detail",
+    "version_for_lineage",
     "version_lineage",
 ]

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404
 from .. import policies
 from ..filters import ModelFilter
 from ..models import Domain, ModelAlias, ModelOwner, ModelVersion, RegisteredModel, RegistrySource, Tag, Team
+from ._dates import as_text, parse_timestamp
 from ._filtering import apply_filterset
 
 
@@ -96,6 +97,15 @@ def model_retraining_timeline(*, model: RegisteredModel) -> list[dict]:
     rows = (
         ModelVersion.objects.filter(model=model)
         .order_by("created_at", "id")
-        .values("id", "version", "created_at", "training_reason", "status")
+        .values_list("id", "version", as_text("created_at"), "training_reason", "status")
     )
-    return list(rows)
+    return [
+        {
+            "id": pk,
+            "version": label,
+            "created_at": parse_timestamp(created),
+            "training_reason": reason,
+            "status": st,
+        }
+        for pk, label, created, reason, st in rows
+    ]

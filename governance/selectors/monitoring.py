@@ -21,8 +21,10 @@ _MODEL_DEFERRED = ("model__search_document", "model__search_vector")
 
 
 class AlertFilter(django_filters.FilterSet):
+    # distinct=False: state is the alert's own column, so no row can repeat; django-filter's default DISTINCT
+    # made PostgreSQL hash every active alert (all columns, details included) before taking the first page.
     state = django_filters.MultipleChoiceFilter(
-        choices=AlertState.choices, label="State (repeat for several)"
+        choices=AlertState.choices, label="State (repeat for several)", distinct=False
     )
     severity = django_filters.ChoiceFilter(choices=Severity.choices)
     condition = django_filters.ChoiceFilter(choices=AlertCondition.choices)

@@ -2,9 +2,9 @@
 the request form and the list filters, the compliance dashboard's aggregates, and what a model page shows
 about monitoring (alerts, the latest verification run of each script on recent versions, the thresholds).
 
-Each function runs in a fixed number of queries, except `production_personal_data`, which asks the same
-check models rely on (services.data_access.version_data_uses) once per production model trained on
-personal data, so the dashboard's answer is exactly the one the version page and the alert give.
+Each function runs in a fixed number of queries. `production_personal_data` makes the check models rely on
+(services.data_access.version_data_uses) for all production models at once, through the same
+data_uses_evaluate, so the dashboard's answer is exactly the one the version page and the alert give.
 """
 
 from __future__ import annotations
@@ -12,11 +12,19 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from catalog import policies as catalog_policies
-from catalog.models import Dataset, Domain, ModelAlias, ModelVersion, RegisteredModel, VersionDataset
+from catalog.models import (
+    Dataset,
+    Domain,
+    ModelAlias,
+    ModelOwner,
+    ModelVersion,
+    RegisteredModel,
+    VersionDataset,
+)
 
 from .. import policies
 from ..models import (
@@ -28,13 +36,14 @@ from ..models import (
     AlertState,
     ApprovalStep,
     Campaign,
+    ModelPurpose,
     Purpose,
     StepKind,
     StepStatus,
     VerificationRun,
     VerificationScript,
 )
-from ..services.data_access import DataUse, version_data_uses
+from ..services.data_access import DataUse, data_uses_evaluate
 from .data_access import _with_request_data
 from .monitoring import _with_alert_data
 
@@ -168,13 +177,72 @@ class ProductionDataUse:
         return all(u.covered for u in self.personal)
 
 
+def version_data_uses_many(*, versions: list[ModelVersion], at: datetime.date) -> dict[int, list[DataUse]]:
+    """services.data_access.version_data_uses(version=v, at=at) for many versions, by version id: the same
+    answers (the check itself is data_uses_evaluate) from five queries whatever the number of versions.
+    Each version's `model` must be loaded."""
+    if not versions:
+        return {}
+    model_ids = {v.model_id for v in versions}
+    links: dict[int, list[VersionDataset]] = {v.pk: [] for v in versions}
+    for link in VersionDataset.objects.filter(version__in=versions, role="training").select_related(
+        "dataset"
+    ):
+        links[link.version_id].append(link)
+    purposes = {
+        p.model_id: p for p in ModelPurpose.objects.filter(model_id__in=model_ids).select_related("purpose")
+    }
+    owners: dict[int, set[int]] = {}
+    for model_id, user_id in ModelOwner.objects.filter(model_id__in=model_ids).values_list(
+        "model_id", "user_id"
+    ):
+        owners.setdefault(model_id, set()).add(user_id)
+    # Only datasets with personal data are checked against grants (the others need none).
+    datasets = {ln.dataset_id for rows in links.values() for ln in rows if ln.dataset.has_pii}
+    grants: list[AccessRequest] = []
+    if datasets:
+        everyone = set().union(*owners.values()) if owners else set()
+        teams = {v.model.team_id for v in versions if v.model.team_id}
+        grants = list(
+            AccessRequest.objects.filter(
+                Q(requester_id__in=everyone) | Q(team_id__in=teams),
+                dataset_entries__dataset__in=datasets,
+                status__in=(AccessStatus.APPROVED, AccessStatus.REVOKED, AccessStatus.EXPIRED),
+                start_date__lte=at,
+                expiry_date__gte=at,
+            )
+            .select_related("purpose")
+            .prefetch_related("dataset_entries")
+            .distinct()
+        )
+    naming: dict[int, set[int]] = {}  # dataset id -> positions in `grants` of the grants naming it
+    for position, grant in enumerate(grants):
+        for entry in grant.dataset_entries.all():
+            naming.setdefault(entry.dataset_id, set()).add(position)
+    out = {}
+    for version in versions:
+        model = version.model
+        mine = owners.get(model.pk, set())
+        positions = set().union(*(naming.get(ln.dataset_id, set()) for ln in links[version.pk]))
+        granted = [
+            grants[i]
+            for i in sorted(positions)  # AccessRequest's ordering, as version_data_uses reads them
+            if grants[i].requester_id in mine or (model.team_id and grants[i].team_id == model.team_id)
+        ]
+        out[version.pk] = data_uses_evaluate(
+            links=links[version.pk], grants=granted, purpose=purposes.get(model.pk), day=at
+        )
+    return out
+
+
 def production_personal_data(*, user, limit: int = 100) -> list[ProductionDataUse]:
     """Models in production (the version behind their 'production' alias) trained on personal data, each with
-    whether every such dataset is covered by a grant today. Uncovered ones first."""
+    whether every such dataset is covered by a grant today (the check version pages and alerts make).
+    Uncovered ones first. A fixed number of queries whatever the number of models."""
     personal = VersionDataset.objects.filter(version=OuterRef("version"), role="training").exclude(
         dataset__pii_categories=[]
     )
-    aliases = (
+    aliases = list(
         ModelAlias.objects.filter(alias="production")
         .filter(Exists(personal))
         .filter(model__in=catalog_policies.scope(RegisteredModel.objects.all(), user))
@@ -182,11 +250,10 @@ def production_personal_data(*, user, limit: int = 100) -> list[ProductionDataUs
         .defer(*(f"model__{f}" for f in _MODEL_DEFERRED))
         .order_by("model__name", "id")[:limit]
     )
-    today = timezone.localdate()
-    rows = [
-        ProductionDataUse(alias.model, alias.version, version_data_uses(version=alias.version, at=today))
-        for alias in aliases
-    ]
+    for alias in aliases:
+        alias.version.model = alias.model  # the same row: no query for version.model
+    uses = version_data_uses_many(versions=[a.version for a in aliases], at=timezone.localdate())
+    rows = [ProductionDataUse(alias.model, alias.version, uses[alias.version.pk]) for alias in aliases]
     return sorted(rows, key=lambda r: (r.covered, r.model.name))
 
 

@@ -31,14 +31,17 @@ def promotion_ordering(filters=None) -> tuple[str, ...]:
 
 
 def _with_relations(queryset: QuerySet[PromotionRequest]) -> QuerySet[PromotionRequest]:
+    # The previous version (a second join to the large version table) and the work item are prefetched
+    # rather than joined: with them in the join, PostgreSQL spent ~10 ms planning each list query (0.8 ms
+    # without) to fetch rows that take 0.4 ms.
     return (
-        queryset.select_related(
-            "model", "version", "previous_version", "requested_by", "decided_by", "work_item"
-        )
+        queryset.select_related("model", "version", "requested_by", "decided_by")
         .prefetch_related(
+            "previous_version",
+            "work_item",
             Prefetch(
                 "waivers", queryset=GateWaiver.objects.select_related("waived_by").order_by("waived_at", "id")
-            )
+            ),
         )
         .defer(*_MODEL_DEFERRED)
     )

@@ -510,6 +510,15 @@ def version_data_uses(*, version: ModelVersion, at: datetime.date | None = None)
         .prefetch_related("dataset_entries")
         .distinct()
     )
+    return data_uses_evaluate(links=links, grants=grants, purpose=purpose, day=day)
+
+
+def data_uses_evaluate(*, links, grants, purpose, day: datetime.date) -> list[DataUse]:
+    """version_data_uses() on rows already loaded, for callers that check many versions at once (the
+    compliance dashboard, the promotion queue's gates): `links` are the version's training links with their
+    datasets, `grants` the grants to the model's owners or team valid on `day` in AccessRequest's ordering
+    (purpose and dataset entries loaded; grants of other datasets may be among them), `purpose` the
+    model's ModelPurpose (with its purpose) or None."""
     uses = []
     for link in links:
         dataset = link.dataset

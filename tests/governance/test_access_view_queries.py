@@ -15,6 +15,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from catalog.models import ModelAlias
 from governance.models import AccessRequest, Alert, AlertState
 from governance.services.data_access import (
     access_request_create,
@@ -22,11 +23,18 @@ from governance.services.data_access import (
     campaign_start,
     model_purpose_set,
     purpose_create,
+    version_data_uses,
 )
 from governance.services.monitoring import alert_raise
 from governance.services.work_items import work_item_create
 from portal.roles import Role
-from tests.factories import DatasetFactory, RegisteredModelFactory, TeamFactory
+from tests.factories import (
+    DatasetFactory,
+    ModelVersionFactory,
+    RegisteredModelFactory,
+    TeamFactory,
+    link_dataset,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -271,3 +279,97 @@ def test_alert_list(client, people, domain, assert_constant_queries):
         seed,
         counter(r'href="/alerts/(\d+)/"'),
     )
+
+
+# --- compliance dashboard -------------------------------------------------------------------------------
+
+
+def test_compliance_dashboard_costs_the_same_whatever_its_production_models(
+    client, people, purpose, domain, assert_constant_queries
+):
+    """The production models trained on personal data are checked against grants all at once: the same
+    number of queries for 3 such models as for 20, each with two personal and one other training dataset,
+    two owners, a team and a grant that covers one dataset (so both verdicts and all reasons show)."""
+    team = TeamFactory(domain=domain)
+
+    def seed(n):
+        for _ in range(n):
+            i = next(_serial)
+            model = RegisteredModelFactory(
+                name=f"prod-ranker-{i:03d}",
+                domain=domain,
+                team=team,
+                owners=[people["requester"], people["other_owner"]],
+            )
+            version = ModelVersionFactory(model=model, version="3")
+            personal = [
+                DatasetFactory(owner=people["owner"], domain=domain, pii_categories=["behaviour"]),
+                DatasetFactory(owner=people["owner"], domain=domain, pii_categories=["health"]),
+            ]
+            for dataset in [*personal, DatasetFactory(owner=people["owner"], domain=domain)]:
+                link_dataset(version, dataset, "training")
+            ModelAlias.objects.create(model=model, alias="production", version=version)
+            if i % 3:  # some models declare no purpose: "no grant can be checked"
+                model_purpose_set(actor=people["requester"], model=model, purpose=purpose)
+            request = access_request_create(
+                actor=people["requester"],
+                datasets=[(personal[0], ["user_id"])],
+                purpose=purpose,
+                legal_basis="contract",
+                justification=f"Train prod ranker {i}.",
+                start_date=TODAY,
+                expiry_date=TODAY + datetime.timedelta(days=60),
+                dpia_reference=f"DPIA-P{i}",
+            )
+            for actor in ("owner", "compliance"):
+                access_request_decide(actor=people[actor], request=request, approve=True, reason="Fine.")
+
+    client.force_login(people["compliance"])
+    rows = counter(r'href="/models/(prod-ranker-\d+)/versions/')
+    assert_constant_queries(client, "/compliance/", seed, rows)
+    page = client.get("/compliance/").content.decode()
+    assert "✓ Covered" not in page  # one of two personal datasets is granted: never covered
+    assert "Grant #" in page and "No grant to the model" in page and "declares no purpose" in page
+
+
+def test_compliance_dashboard_answers_what_each_version_page_answers(people, purpose, domain):
+    """The batched check (version_data_uses_many) gives, per version, exactly version_data_uses()."""
+    from governance.selectors.pages_access import production_personal_data
+
+    team = TeamFactory(domain=domain)
+    other_team = TeamFactory(domain=domain)
+    shared = DatasetFactory(owner=people["owner"], domain=domain, pii_categories=["behaviour"])
+    for i, (owners, model_team, purposed) in enumerate(
+        [
+            ([people["requester"]], team, True),  # granted to the requester, for the purpose
+            ([people["other_owner"]], team, True),  # granted to the team only
+            ([people["other_owner"]], other_team, True),  # the grant is neither theirs nor their team's
+            ([people["requester"]], None, False),  # no purpose declared
+        ]
+    ):
+        model = RegisteredModelFactory(name=f"batch-{i}", domain=domain, team=model_team, owners=owners)
+        version = ModelVersionFactory(model=model, version="1")
+        link_dataset(version, shared, "training")
+        link_dataset(version, DatasetFactory(owner=people["owner"], domain=domain), "training")
+        ModelAlias.objects.create(model=model, alias="production", version=version)
+        if purposed:
+            model_purpose_set(actor=owners[0], model=model, purpose=purpose)
+    request = access_request_create(
+        actor=people["requester"],
+        datasets=[(shared, ["user_id"])],
+        purpose=purpose,
+        legal_basis="contract",
+        justification="Train the rankers.",
+        start_date=TODAY,
+        expiry_date=TODAY + datetime.timedelta(days=30),
+        dpia_reference="DPIA-B",
+        team=team,
+    )
+    for actor in ("owner", "compliance"):
+        access_request_decide(actor=people[actor], request=request, approve=True, reason="Fine.")
+
+    rows = production_personal_data(user=people["compliance"])
+    assert [r.model.name for r in rows] == ["batch-2", "batch-3", "batch-0", "batch-1"]  # uncovered first
+    for row in rows:
+        assert row.uses == version_data_uses(version=row.version, at=TODAY)
+    assert [r.covered for r in rows] == [False, False, True, True]

@@ -19,11 +19,10 @@ from catalog.models import Dataset, ModelVersion
 from catalog.services import model_create, version_create
 from governance.models import Alert, MonitoringPolicy, PromotionRequest, VerificationRun, VerificationScript
 from governance.selectors import promotion_list
-from governance.selectors.pages import promotion_gates_many
 from governance.services.audit import audit_record
 from governance.services.data_access import model_purpose_set, purpose_create
 from governance.services.dod import dod_attest
-from governance.services.gates import gates_evaluate
+from governance.services.gates import gates_evaluate, gates_evaluate_many
 from governance.services.promotions import promotion_request, promotion_waive_gate
 from governance.services.work_items import comment_add, work_item_create, work_item_link
 from portal.roles import Role
@@ -301,7 +300,7 @@ def test_dashboards(client, manager, domain, people, purpose, url, django_assert
 def test_batched_gates_match_gates_evaluate(domain, people, purpose):
     add_promotions(12, domain=domain, people=people, purpose=purpose)
     promotions = list(promotion_list(user=people["engineer"], filters={"status": "pending"}))
-    batched = promotion_gates_many(promotions=promotions)
+    batched = gates_evaluate_many(promotions=promotions)
     statuses = set()
     for promotion in PromotionRequest.objects.filter(pk__in=[p.pk for p in promotions]):
         expected = [g.as_dict() for g in gates_evaluate(promotion=promotion)]
