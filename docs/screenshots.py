@@ -9,9 +9,13 @@ Playwright (never downloads a browser).
 """
 
 import argparse
+import sys
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
+from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 PAGES = [
     ("maria", "catalog", "/"),
@@ -23,16 +27,6 @@ PAGES = [
     ("eric", "registry", "/registries/demo-manifests/"),
     ("cora", "alerts", "/alerts/"),
 ]
-ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 
 
 def main() -> None:
@@ -43,7 +37,7 @@ def main() -> None:
     out = Path(options.out)
     out.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for user, name, path in PAGES:
             context = browser.new_context(viewport={"width": 1366, "height": 860})
             page = context.new_page()

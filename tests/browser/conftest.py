@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from django.db import connections
 
+from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import skip_or_fail
 from tests.integration.mlflow_server import mlflow_client, mlflow_server  # noqa: F401  (fixtures)
 
@@ -23,22 +24,12 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = Path(os.environ.get("MODELHOUSE_SCREENSHOTS_DIR") or ROOT / "test-artifacts" / "screenshots")
 PASSWORD = "pw-Browser-Journey-1"  # give seeded people this password; signed_in_page uses it
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 VIEWPORT = {"width": 1366, "height": 860}  # a laptop screen: README pictures are taken at this size
 TIMEOUT_MS = 15_000
 
 
 def chromium_executable() -> str:
-    path = "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else shutil.which("chromium")
+    path = CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
     if not path:
         skip_or_fail("Debian's chromium is not installed (apt-get install -y chromium)")
     return path
