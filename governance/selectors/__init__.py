@@ -2,9 +2,10 @@
 serializers only read what these load."""
 
 from .audit import AUDIT_ORDERING, audit_event_list
-from .dod import DOD_SCORE_ORDERING, DodScore, dod_score, dod_score_models, dod_scores
+from .dod import DOD_SCORE_ORDERING, DodScore, dod_score, dod_score_models, dod_scores, model_dod_score
 from .promotions import (
     TIMELINE_ORDERING,
+    model_pending_promotions,
     production_at,
     promotion_detail,
     promotion_list,
@@ -20,6 +21,7 @@ from .work_items import (
     BoardColumn,
     comment_detail,
     comment_list,
+    model_open_work_items,
     work_item_board,
     work_item_detail,
     work_item_get,
@@ -42,6 +44,9 @@ __all__ = [
     "dod_score",
     "dod_score_models",
     "dod_scores",
+    "model_dod_score",
+    "model_open_work_items",
+    "model_pending_promotions",
     "production_at",
     "promotion_detail",
     "promotion_list",

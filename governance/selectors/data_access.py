@@ -473,6 +473,20 @@ class VersionDataUse:
         return all(use.covered for use in self.uses)
 
 
+def version_data_use_loaded(*, version: ModelVersion, at: datetime.date | None = None) -> VersionDataUse:
+    """version_data_use for a version the caller already loaded and scoped (the catalog's version page, with
+    its model and, ideally, its dataset_links__dataset): the same answers without reading the version again,
+    reusing its loaded links, the model's purpose read once."""
+    from .pages_access import version_data_uses_many
+
+    day = at or version.created_at.date()
+    link = model_purpose(model=version.model)
+    uses = version_data_uses_many(versions=[version], at=day, purposes={version.model_id: link})
+    return VersionDataUse(
+        version=version, purpose=link.purpose if link else None, at=day, uses=uses[version.pk]
+    )
+
+
 def version_data_use(*, user, pk: int, at: datetime.date | None = None) -> VersionDataUse:
     """For each training dataset of a version: covered by a grant or not, and why, on `at` (default the
     day the version was trained). Http404 for an unknown version."""

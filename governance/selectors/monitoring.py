@@ -6,13 +6,22 @@ import datetime
 from dataclasses import dataclass
 
 import django_filters
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from catalog.models import Domain, RegisteredModel
 
 from .. import policies
-from ..models import Alert, AlertCondition, AlertState, AuditEvent, Delivery, PredictionStats, Severity
+from ..models import (
+    Alert,
+    AlertCondition,
+    AlertState,
+    AuditEvent,
+    Delivery,
+    MonitoringPolicy,
+    PredictionStats,
+    Severity,
+)
 from ._filtering import apply_filterset
 
 ALERT_ORDERING = ("-last_seen", "-id")
@@ -83,10 +92,24 @@ def prediction_stats_series(
     *, model: RegisteredModel, date_from: datetime.date, date_to: datetime.date
 ) -> PredictionSeries:
     """A model's daily prediction statistics from `date_from` to `date_to` (inclusive, oldest first) and
-    its baseline: two queries whatever the number of days."""
-    stats = PredictionStats.objects.select_related("version")
-    series = list(
-        stats.filter(model=model, is_baseline=False, day__gte=date_from, day__lte=date_to).order_by("day")
+    its baseline (the earliest posted): one query whatever the number of days."""
+    rows = list(
+        PredictionStats.objects.select_related("version")
+        .filter(model=model)
+        .filter(Q(is_baseline=True) | Q(is_baseline=False, day__gte=date_from, day__lte=date_to))
+        .order_by("day", "id")
     )
-    baseline = stats.filter(model=model, is_baseline=True).first()
+    baseline = next((r for r in rows if r.is_baseline), None)
+    series = [r for r in rows if not r.is_baseline]
     return PredictionSeries(model, date_from, date_to, baseline, series)
+
+
+def model_monitoring_policy(*, model: RegisteredModel) -> MonitoringPolicy:
+    """services.monitoring.policy_for(model) in one query: the model's own policy, else its domain's
+    default, else the built-in defaults (unsaved)."""
+    found = list(
+        MonitoringPolicy.objects.filter(Q(model=model) | Q(domain_id=model.domain_id, model__isnull=True))
+    )
+    own = next((p for p in found if p.model_id == model.pk), None)
+    default = next((p for p in found if p.model_id is None), None)
+    return own or default or MonitoringPolicy(domain_id=model.domain_id)

@@ -31,6 +31,7 @@ from ..models import (
     ACTIVE_STATES,
     OPEN_STATUSES,
     AccessRequest,
+    AccessRequestDataset,
     AccessStatus,
     Alert,
     AlertState,
@@ -177,21 +178,31 @@ class ProductionDataUse:
         return all(u.covered for u in self.personal)
 
 
-def version_data_uses_many(*, versions: list[ModelVersion], at: datetime.date) -> dict[int, list[DataUse]]:
+def version_data_uses_many(
+    *, versions: list[ModelVersion], at: datetime.date, purposes: dict[int, ModelPurpose | None] | None = None
+) -> dict[int, list[DataUse]]:
     """services.data_access.version_data_uses(version=v, at=at) for many versions, by version id: the same
-    answers (the check itself is data_uses_evaluate) from five queries whatever the number of versions.
-    Each version's `model` must be loaded."""
+    answers (the check itself is data_uses_evaluate) from five queries whatever the number of versions
+    (fewer when the versions' dataset_links are prefetched or `purposes`, the ModelPurpose per model id,
+    is given). Each version's `model` must be loaded."""
     if not versions:
         return {}
     model_ids = {v.model_id for v in versions}
     links: dict[int, list[VersionDataset]] = {v.pk: [] for v in versions}
-    for link in VersionDataset.objects.filter(version__in=versions, role="training").select_related(
-        "dataset"
-    ):
-        links[link.version_id].append(link)
-    purposes = {
-        p.model_id: p for p in ModelPurpose.objects.filter(model_id__in=model_ids).select_related("purpose")
-    }
+    if all("dataset_links" in getattr(v, "_prefetched_objects_cache", {}) for v in versions):
+        # The caller loaded every link (the version page prefetches dataset_links__dataset).
+        for v in versions:
+            links[v.pk] = [ln for ln in v.dataset_links.all() if ln.role == "training"]
+    else:
+        for link in VersionDataset.objects.filter(version__in=versions, role="training").select_related(
+            "dataset"
+        ):
+            links[link.version_id].append(link)
+    if purposes is None:
+        purposes = {
+            p.model_id: p
+            for p in ModelPurpose.objects.filter(model_id__in=model_ids).select_related("purpose")
+        }
     owners: dict[int, set[int]] = {}
     for model_id, user_id in ModelOwner.objects.filter(model_id__in=model_ids).values_list(
         "model_id", "user_id"
@@ -206,14 +217,14 @@ def version_data_uses_many(*, versions: list[ModelVersion], at: datetime.date) -
         grants = list(
             AccessRequest.objects.filter(
                 Q(requester_id__in=everyone) | Q(team_id__in=teams),
-                dataset_entries__dataset__in=datasets,
+                # EXISTS rather than a join to the entries and DISTINCT over every column of the grant.
+                Exists(AccessRequestDataset.objects.filter(request=OuterRef("pk"), dataset_id__in=datasets)),
                 status__in=(AccessStatus.APPROVED, AccessStatus.REVOKED, AccessStatus.EXPIRED),
                 start_date__lte=at,
                 expiry_date__gte=at,
             )
             .select_related("purpose")
             .prefetch_related("dataset_entries")
-            .distinct()
         )
     naming: dict[int, set[int]] = {}  # dataset id -> positions in `grants` of the grants naming it
     for position, grant in enumerate(grants):
@@ -272,19 +283,25 @@ class VerificationMatrix:
     rows: list[ScriptRow]
 
 
-def model_verification_matrix(*, model: RegisteredModel, versions: int = 4) -> VerificationMatrix:
+def model_verification_matrix(
+    *, model: RegisteredModel, versions: int = 4, newest: list[ModelVersion] | None = None
+) -> VerificationMatrix:
     """The model's scripts (without source) and the newest run of each on its newest `versions` versions, in
-    three queries."""
-    recent = list(
-        ModelVersion.objects.filter(model=model)
-        .exclude(status="removed")
-        .only("id", "version", "sequence", "model_id", "created_at")
-        .order_by("-sequence", "-id")[:versions]
-    )
+    three queries (two when `newest`, the model's versions newest first as model_versions_for_runs lists
+    them, is given)."""
+    if newest is not None:
+        recent = newest[:versions]
+    else:
+        recent = list(
+            ModelVersion.objects.filter(model=model)
+            .exclude(status="removed")
+            .only("id", "version", "sequence", "model_id", "created_at")
+            .order_by("-sequence", "-id")[:versions]
+        )
     scripts = list(
         VerificationScript.objects.filter(model=model).defer("source").order_by("-is_active", "name", "id")
     )
-    newest: dict[tuple[int, int], VerificationRun] = {}
+    newest_run: dict[tuple[int, int], VerificationRun] = {}
     if recent and scripts:
         runs = (
             VerificationRun.objects.filter(version__in=recent, script__in=scripts)
@@ -292,8 +309,8 @@ def model_verification_matrix(*, model: RegisteredModel, versions: int = 4) -> V
             .order_by("-queued_at", "-id")
         )
         for run in runs:
-            newest.setdefault((run.script_id, run.version_id), run)
-    rows = [ScriptRow(s, [newest.get((s.pk, v.pk)) for v in recent]) for s in scripts]
+            newest_run.setdefault((run.script_id, run.version_id), run)
+    rows = [ScriptRow(s, [newest_run.get((s.pk, v.pk)) for v in recent]) for s in scripts]
     return VerificationMatrix(recent, rows)
 
 
@@ -313,7 +330,7 @@ def model_versions_for_runs(*, model: RegisteredModel, limit: int = 20) -> list[
     return list(
         ModelVersion.objects.filter(model=model)
         .exclude(status="removed")
-        .only("id", "version", "sequence", "model_id")
+        .only("id", "version", "sequence", "model_id", "created_at")
         .order_by("-sequence", "-id")[:limit]
     )
 

@@ -66,6 +66,14 @@ def promotion_model(*, user, name: str) -> RegisteredModel:
     return get_object_or_404(qs, name=name)
 
 
+def model_pending_promotions(*, user, model: RegisteredModel) -> list[PromotionRequest]:
+    """The model's pending requests the user may see, the longest waiting first: promotion_list(filters=
+    {"model": name, "status": "pending"}) for a model already loaded, without looking it up by name, in one
+    query: the model page shows each request's version, target, requester and age, not its waivers."""
+    qs = policies.scope(PromotionRequest.objects.filter(model=model, status=PromotionStatus.PENDING), user)
+    return list(qs.select_related("version", "requested_by").order_by(*PROMOTION_QUEUE_ORDERING))
+
+
 def promotion_timeline(*, model: RegisteredModel) -> QuerySet[PromotionRequest]:
     """Applied promotions of `model` in the order they took effect: who moved which version where, when
     and why (justification, decision comment, rollback or not)."""

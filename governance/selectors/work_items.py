@@ -83,6 +83,15 @@ def work_item_list(*, user, filters=None, sort: str = DEFAULT_WORK_ITEM_SORT) ->
     return _with_row_data(qs).defer(*_LIST_DEFERRED).order_by(*spec.ordering)
 
 
+def model_open_work_items(*, user, model, statuses, limit: int) -> list[WorkItem]:
+    """The first `limit` items about `model` in `statuses` the user may see, most urgent first: the same
+    rows as work_item_list(filters={"model": name, "status": statuses}, sort="priority"), in one query:
+    the model is not looked up by name again, no DISTINCT (both filters are the item's own columns), and
+    only the item's own columns are read (the model page lists key, title, status, priority and SLA)."""
+    qs = policies.scope(WorkItem.objects.filter(model=model, status__in=list(statuses)), user)
+    return list(qs.defer("description").order_by(*WORK_ITEM_SORTS["priority"].ordering)[:limit])
+
+
 @dataclass(frozen=True)
 class BoardColumn:
     status: str

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet, prefetch_related_objects
 
 from catalog.models import ModelVersion, RegisteredModel, VersionDataset
 
@@ -60,33 +60,57 @@ class DodReport:
         return [c for c in self.checks if not c.passed]
 
 
+def _dod_lookups(*, skip_loaded: RegisteredModel | None = None) -> list:
+    """The prefetches dod_evaluate reads. With `skip_loaded`, leave out the relations already loaded on
+    that instance (the catalog's model page loads its input datasets and owners)."""
+    lookups = [
+        "input_datasets",
+        "ownerships",
+        Prefetch("dod_attestations", queryset=DodAttestation.objects.select_related("attested_by")),
+        Prefetch(
+            "latest_version__dataset_links",
+            queryset=VersionDataset.objects.filter(role="training"),
+            to_attr="training_dataset_links",
+        ),
+        Prefetch(
+            "verification_scripts",
+            queryset=VerificationScript.objects.filter(is_active=True),
+            to_attr="active_verification_scripts",
+        ),
+        Prefetch(
+            "latest_version__verification_runs",
+            queryset=VerificationRun.objects.filter(status__in=FINAL_STATUSES).order_by(
+                "-finished_at", "-id"
+            ),
+            to_attr="finished_verification_runs",
+        ),
+    ]
+    if skip_loaded is not None:
+        loaded = getattr(skip_loaded, "_prefetched_objects_cache", {})
+        lookups = [lk for lk in lookups if not (isinstance(lk, str) and lk in loaded)]
+    return lookups
+
+
 def dod_queryset(queryset: QuerySet[RegisteredModel]) -> QuerySet[RegisteredModel]:
     """Load what dod_evaluate reads, for any number of models, in a fixed number of queries."""
     scheduled = ModelVersion.objects.filter(model=OuterRef("pk"), training_reason="scheduled")
     return (
         queryset.select_related("latest_version")
         .annotate(_has_scheduled_retrain=Exists(scheduled))
-        .prefetch_related(
-            "input_datasets",
-            "ownerships",
-            Prefetch("dod_attestations", queryset=DodAttestation.objects.select_related("attested_by")),
-            Prefetch(
-                "latest_version__dataset_links", queryset=VersionDataset.objects.filter(role="training")
-            ),
-            Prefetch(
-                "verification_scripts",
-                queryset=VerificationScript.objects.filter(is_active=True),
-                to_attr="active_verification_scripts",
-            ),
-            Prefetch(
-                "latest_version__verification_runs",
-                queryset=VerificationRun.objects.filter(status__in=FINAL_STATUSES).order_by(
-                    "-finished_at", "-id"
-                ),
-                to_attr="finished_verification_runs",
-            ),
-        )
+        .prefetch_related(*_dod_lookups())
     )
+
+
+def dod_load(model: RegisteredModel) -> RegisteredModel:
+    """Load what dod_evaluate reads onto an already loaded `model` (its latest_version selected), reusing
+    the relations it already has: one query per missing relation and one for the scheduled-retrain check,
+    with no second read of the model row."""
+    if not hasattr(model, "_has_scheduled_retrain"):
+        model._has_scheduled_retrain = ModelVersion.objects.filter(
+            model=model, training_reason="scheduled"
+        ).exists()
+    prefetch_related_objects([model], *_dod_lookups(skip_loaded=model))
+    return model
 
 
 def verification_evidence(model: RegisteredModel) -> tuple[bool, str]:
@@ -108,7 +132,7 @@ def dod_evaluate(*, model: RegisteredModel) -> DodReport:
     attestations = {a.item: a for a in model.dod_attestations.all()}
     latest = model.latest_version
     declared = [d.name for d in model.input_datasets.all()]
-    trained_on = len(latest.dataset_links.all()) if latest else 0
+    trained_on = len(latest.training_dataset_links) if latest else 0
     contract = model.contract or {}
     owners = len(model.ownerships.all())
     verified, verification_note = verification_evidence(model)

@@ -20,7 +20,6 @@ from ..models import AccessStatus, LegalBasis
 from ..selectors import data_access as access_selectors
 from ..selectors import monitoring as monitoring_selectors
 from ..selectors import pages_access
-from ..services.monitoring import policy_for
 
 register = template.Library()
 
@@ -124,8 +123,8 @@ def dataset_impact_for(context, dataset):
 def version_data_use_for(context, version):
     """templates/governance/_version_data_use.html: each training dataset of `version`, covered by a grant on
     the day it was trained or not, and why."""
-    request = context["request"]
-    return access_selectors.version_data_use(user=request.user, pk=version.pk)
+    # The view already read `version` through the catalog's scope: reuse it and its loaded dataset links.
+    return access_selectors.version_data_use_loaded(version=version)
 
 
 @register.simple_tag(takes_context=True)
@@ -135,7 +134,7 @@ def model_monitoring(context, model) -> dict:
     request = context["request"]
     user = request.user
     today = timezone.localdate()
-    policy = policy_for(model)
+    policy = monitoring_selectors.model_monitoring_policy(model=model)
     stats = monitoring_selectors.prediction_stats_series(
         model=model, date_from=today - datetime.timedelta(days=PREDICTION_DAYS), date_to=today
     )
@@ -149,6 +148,8 @@ def model_monitoring(context, model) -> dict:
         )
     can_edit = catalog_policies.can_edit_model(user, model)
     latest = stats.series[-1] if stats.series else None
+    # The "Run now" choices (the newest 20) also give the verification matrix its newest versions.
+    run_versions = pages_access.model_versions_for_runs(model=model)
     charts = [
         c
         for c in (
@@ -168,8 +169,10 @@ def model_monitoring(context, model) -> dict:
     ]
     return {
         "alerts": pages_access.model_alerts(user=user, model=model),
-        "verification": pages_access.model_verification_matrix(model=model, versions=VERIFICATION_VERSIONS),
-        "run_versions": pages_access.model_versions_for_runs(model=model),
+        "verification": pages_access.model_verification_matrix(
+            model=model, versions=VERIFICATION_VERSIONS, newest=run_versions
+        ),
+        "run_versions": run_versions,
         "can_run": can_edit or policies.can_retry_apply(user),
         "can_add_script": can_edit,
         "policy": policy,

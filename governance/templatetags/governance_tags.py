@@ -15,7 +15,7 @@ from portal.markdown import render_markdown
 
 from .. import policies, selectors
 from ..forms import ProductionAtForm
-from ..models import ATTESTED_ITEMS, PromotionStatus
+from ..models import ATTESTED_ITEMS
 from ..services.work_items import MENTION_RE
 from ..workflows import CLOSED, STATUS_LABELS
 
@@ -87,19 +87,17 @@ def model_governance(context, model) -> dict:
     what the user may do. A fixed number of queries."""
     request = context["request"]
     user = request.user
-    score = selectors.dod_score(user=user, name=model.name)
-    items = selectors.work_item_list(
+    score = selectors.model_dod_score(model=model)
+    open_items = selectors.model_open_work_items(
         user=user,
-        filters={"model": model.name, "status": [s for s in STATUS_LABELS if s not in CLOSED]},
-        sort="priority",
+        model=model,
+        statuses=[s for s in STATUS_LABELS if s not in CLOSED],
+        limit=MODEL_ITEMS_LIMIT + 1,
     )
-    open_items = list(items[: MODEL_ITEMS_LIMIT + 1])
     # The newest entries, shown newest first.
     timeline = list(selectors.promotion_timeline(model=model).reverse()[:MODEL_TIMELINE_LIMIT])
     production = [p for p in timeline if p.target == "production"]
-    pending = list(
-        selectors.promotion_list(user=user, filters={"model": model.name, "status": PromotionStatus.PENDING})
-    )
+    pending = selectors.model_pending_promotions(user=user, model=model)
     answer = None
     form = ProductionAtForm(request.GET if "production_on" in request.GET else None)
     if form.is_bound and form.is_valid():
