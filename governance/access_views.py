@@ -9,23 +9,22 @@ DomainError with 409 ("Compliance approves after every data owner has approvedâ€
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponseNotAllowed, QueryDict
+from django.http import Http404, QueryDict
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
-from django.views.generic import TemplateView
 
 from catalog import policies as catalog_policies
 from catalog import selectors as catalog_selectors
-from portal.exceptions import DomainError
-from portal.pagination import keyset_paginate, parse_page_size, querystring_with
+from portal import views as portal_views
+from portal.pagination import querystring_with
+from portal.views import ERROR_TITLES, ActionPage
 
 from . import monitoring_charts, policies
 from .access_forms import (
@@ -67,7 +66,6 @@ from .services.data_access import needs_dpia, steps_open_to_decide
 NS = "governance-access"
 LIST_PAGE_SIZE = 25
 EXPIRING_DAYS = 30
-ERROR_TITLES = {400: "That was not saved", 403: "You may not do that", 409: "That could not be done"}
 FIELD_LABELS = {
     "q": "Search",
     "page_size": "Page size",
@@ -92,108 +90,25 @@ ALERT_STATES = (
 
 
 def error_messages(exc: ValidationError) -> list[str]:
-    if not hasattr(exc, "error_dict"):
-        return list(exc.messages)
-    out = []
-    for field, errors in exc.message_dict.items():
-        label = FIELD_LABELS.get(field, field.replace("_", " ").capitalize())
-        out += [msg if field == "__all__" else f"{label}: {msg}" for msg in errors]
-    return out
+    return portal_views.error_messages(exc, FIELD_LABELS)
 
 
 def form_messages(form) -> list[str]:
-    out = []
-    for field, errors in form.errors.items():
-        label = form.fields[field].label if field in form.fields and form.fields[field].label else None
-        label = label or FIELD_LABELS.get(field, field.replace("_", " ").capitalize())
-        out += [msg if field == "__all__" else f"{label}: {msg}" for msg in errors]
-    return out
+    return portal_views.form_messages(form, FIELD_LABELS)
 
 
-class AccessPage(TemplateView):
-    """A page that shows what cannot fail (get_context_data) and what depends on user input (get_page_data,
-    which may raise ValidationError: the page then shows the first part, a banner and 400).
+class AccessPage(ActionPage):
+    """The data-access, alert and verification pages: see portal.views.ActionPage. A PermissionDenied while
+    showing the page (a page only some roles see) renders the refusal with 403."""
 
-    Pages with forms list them in `actions` (name -> (form class, method name)). A POST runs the form and
-    the method, which calls a service and redirects. When the service says no, the page is rendered again
-    with the submitted form: 400 with field messages, 403 with the policy's reason, 409 with the conflict.
-    A PermissionDenied while showing the page (a page only some roles see) renders the refusal with 403.
-    """
-
-    actions: dict[str, tuple[type, str]] = {}
+    field_labels = FIELD_LABELS
+    default_page_size = LIST_PAGE_SIZE
 
     def dispatch(self, request, *args, **kwargs):
         try:
             return super().dispatch(request, *args, **kwargs)
         except PermissionDenied as exc:
             return refusal_page(request, 403, str(exc) or "You may not see this page.")
-
-    def get_page_data(self) -> dict:
-        return {}
-
-    def make_form(self, form_class, data):
-        return form_class(data)
-
-    def get(self, request, *args, **kwargs):
-        context = self.get_context_data(**kwargs)
-        try:
-            context.update(self.get_page_data())
-        except ValidationError as exc:
-            context["errors"] = error_messages(exc)
-            context["error_title"] = "We couldn't show this page as asked"
-            return self.render_to_response(context, status=400)
-        return self.render_to_response(context)
-
-    def post(self, request, *args, **kwargs):
-        action = kwargs.get("action", "")
-        if not action:
-            # The page itself only shows; its forms post to <page>/<action>/.
-            return HttpResponseNotAllowed(["GET", "HEAD", "OPTIONS"])
-        if action not in self.actions:
-            raise Http404("No such action.")
-        form_class, method = self.actions[action]
-        form = self.make_form(form_class, request.POST)
-        status, refusal = 400, ""
-        if form.is_valid():
-            try:
-                return getattr(self, method)(form)
-            except ValidationError as exc:
-                form.add_service_errors(exc)
-            except PermissionDenied as exc:
-                status, refusal = 403, str(exc) or "You may not do that."
-            except DomainError as exc:
-                status, refusal = 409, exc.message
-        context = self.get_context_data(**kwargs)
-        context[f"{action}_form"] = form
-        context["failed_action"] = action
-        context["errors"] = [refusal] if refusal else form_messages(form)
-        context["error_title"] = ERROR_TITLES[status]
-        # The page's own filters were fine when it was shown; a problem with them is not this action's.
-        with contextlib.suppress(ValidationError):
-            context.update(self.get_page_data())
-        return self.render_to_response(context, status=status)
-
-    def done(self, text: str, url: str):
-        messages.success(self.request, text)
-        return redirect(url)
-
-    def paginate(self, queryset, *, ordering, default_size: int = LIST_PAGE_SIZE) -> dict:
-        params = self.request.GET
-        page = keyset_paginate(
-            queryset,
-            ordering=ordering,
-            cursor=params.get("cursor") or None,
-            page_size=parse_page_size(params.get("page_size"), default=default_size),
-        )
-        pager = {
-            "page": page,
-            "next_url": querystring_with(params, cursor=page.next_cursor) if page.next_cursor else "",
-            "previous_url": querystring_with(params, cursor=page.previous_cursor)
-            if page.previous_cursor
-            else "",
-            "first_url": querystring_with(params, cursor=None) if params.get("cursor") else "",
-        }
-        return {"page": page, "pager": pager}
 
 
 def refusal_page(request, status: int, message: str, *, back_url: str = "", back_label: str = ""):

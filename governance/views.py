@@ -9,22 +9,21 @@ DomainError with 409 (deciding twice).
 
 from __future__ import annotations
 
-import contextlib
 import json
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.http import Http404, HttpResponseNotAllowed
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views import View
-from django.views.generic import TemplateView
 
 from catalog import selectors as catalog_selectors
-from portal.exceptions import DomainError
-from portal.pagination import keyset_paginate, parse_page_size, querystring_with
+from portal import views as portal_views
+from portal.pagination import querystring_with
 from portal.roles import Role, has_role
+from portal.views import ActionPage
 
 from . import charts, policies, selectors
 from .filters import SAVED_VIEWS, SLA_FILTER_CHOICES, STATUS_CHOICES
@@ -98,22 +97,11 @@ FIELD_LABELS = {
 
 def error_messages(exc: ValidationError) -> list[str]:
     """ValidationError -> sentences for the error banner ("Status: Select a valid choice...")."""
-    if not hasattr(exc, "error_dict"):
-        return list(exc.messages)
-    out = []
-    for field, errors in exc.message_dict.items():
-        label = FIELD_LABELS.get(field, field.replace("_", " ").capitalize())
-        out += [msg if field == "__all__" else f"{label}: {msg}" for msg in errors]
-    return out
+    return portal_views.error_messages(exc, FIELD_LABELS)
 
 
 def form_messages(form) -> list[str]:
-    out = []
-    for field, errors in form.errors.items():
-        label = form.fields[field].label if field in form.fields and form.fields[field].label else None
-        label = label or FIELD_LABELS.get(field, field.replace("_", " ").capitalize())
-        out += [msg if field == "__all__" else f"{label}: {msg}" for msg in errors]
-    return out
+    return portal_views.form_messages(form, FIELD_LABELS)
 
 
 def gate_summary(results) -> dict:
@@ -127,86 +115,11 @@ def gate_summary(results) -> dict:
     }
 
 
-class GovernancePage(TemplateView):
-    """A page that shows what cannot fail (get_context_data) and what depends on user input
-    (get_page_data, which may raise ValidationError: the page then shows the first part, a banner and 400).
+class GovernancePage(ActionPage):
+    """The governance pages (work, promotions, dashboards, audit): see portal.views.ActionPage."""
 
-    Pages with forms list them in `actions` (name -> (form class, method name)). A POST runs the form and
-    the method, which calls a service and redirects. When the service says no, the page is rendered again
-    with the submitted form: 400 with field messages, 403 with the policy's reason, 409 with the conflict.
-    """
-
-    actions: dict[str, tuple[type, str]] = {}
-
-    def get_page_data(self) -> dict:
-        return {}
-
-    def get(self, request, *args, **kwargs):
-        context = self.get_context_data(**kwargs)
-        try:
-            context.update(self.get_page_data())
-        except ValidationError as exc:
-            context["errors"] = error_messages(exc)
-            return self.render_to_response(context, status=400)
-        return self.render_to_response(context)
-
-    def post(self, request, *args, **kwargs):
-        action = kwargs.get("action", "")
-        if not action:
-            # The page itself only shows; its forms post to <page>/<action>/.
-            return HttpResponseNotAllowed(["GET", "HEAD", "OPTIONS"])
-        if action not in self.actions:
-            raise Http404("No such action.")
-        form_class, method = self.actions[action]
-        form = form_class(request.POST)
-        status, refusal = 400, ""
-        if form.is_valid():
-            try:
-                return getattr(self, method)(form)
-            except ValidationError as exc:
-                form.add_service_errors(exc)
-            except PermissionDenied as exc:
-                status, refusal = 403, str(exc) or "You may not do that."
-            except DomainError as exc:
-                status, refusal = 409, exc.message
-        # The submitted form goes in first, so get_context_data() keeps it (values and messages).
-        context = self.get_context_data(**{**kwargs, f"{action}_form": form})
-        context["failed_action"] = action
-        context["errors"] = [refusal] if refusal else form_messages(form)
-        context["error_title"] = {
-            400: "That was not saved",
-            403: "You may not do that",
-            409: "That could not be done",
-        }[status]
-        # The page's own filters were fine when it was shown; a problem with them is not this action's.
-        with contextlib.suppress(ValidationError):
-            context.update(self.get_page_data())
-        return self.render_to_response(context, status=status)
-
-    # -- lists ---------------------------------------------------------------------------------------------
-    def page_size(self, default: int) -> int:
-        return parse_page_size(self.request.GET.get("page_size"), default=default)
-
-    def paginate(self, queryset, *, ordering, default_size: int) -> dict:
-        page = keyset_paginate(
-            queryset,
-            ordering=ordering,
-            cursor=self.request.GET.get("cursor") or None,
-            page_size=self.page_size(default_size),
-        )
-        params = self.request.GET
-        pager = {
-            "page": page,
-            "next_url": querystring_with(params, cursor=page.next_cursor) if page.next_cursor else "",
-            "previous_url": querystring_with(params, cursor=page.previous_cursor)
-            if page.previous_cursor
-            else "",
-            "first_url": querystring_with(params, cursor=None) if params.get("cursor") else "",
-        }
-        return {"page": page, "pager": pager}
-
-    def active_filters(self, fields) -> dict[str, str]:
-        return {f: self.request.GET.get(f, "") for f in fields if self.request.GET.get(f, "")}
+    field_labels = FIELD_LABELS
+    default_page_size = LIST_PAGE_SIZE
 
 
 # --- work items -----------------------------------------------------------------------------------------
