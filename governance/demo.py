@@ -3,8 +3,7 @@ verification, promotions, work items and monitoring. `manage.py seed_demo` calls
 
 Everything goes through the governance services, in the order a real organisation would have done it, so
 the audit trail is a real hash chain (`manage.py verify_audit` passes) and every screen shows states the
-workflows can actually reach. Two exceptions, for want of a service (see `_contracts_set` and
-`_monitoring_policy_set`): model contracts and one monitoring policy are written directly.
+workflows can actually reach.
 
 Idempotent: when the demo purposes exist, nothing is added.
 """
@@ -25,6 +24,7 @@ from catalog.demo import progress_silent
 from catalog.demo.content import DATASETS, MODELS
 from catalog.demo.seed import Progress, demo_now
 from catalog.models import Dataset, ModelAlias, ModelVersion, RegisteredModel, Team
+from catalog.services import model_update
 
 from .models import (
     OPEN_STATUSES,
@@ -62,6 +62,7 @@ from .services.monitoring import (
     CHECKS,
     alert_acknowledge,
     alert_resolve,
+    monitoring_policy_set,
     monitoring_run,
     prediction_stats_record,
 )
@@ -1037,15 +1038,20 @@ def _approve_all(request: AccessRequest, demo: _Demo) -> AccessRequest:
 
 
 # -- definition of done -----------------------------------------------------------------------------------
+def _owner(model: RegisteredModel):
+    """The person who edits a model's settings in the demo: its technical owner (first owner)."""
+    return model.ownerships.select_related("user").order_by("id").first().user
+
+
 def _contracts_set(demo: _Demo) -> None:
-    """Contracts come from models-as-code manifests (registry sync); no service edits them, so the demo
-    writes the field the way a manifest sync would."""
+    """The input/output contracts a models-as-code manifest would carry, set by each model's owner."""
     for name, (inputs, outputs) in CONTRACTS.items():
         contract = {
             "inputs": [{"name": n, "type": t, "required": True} for n, t in inputs],
             "outputs": [{"name": n, "type": t} for n, t in outputs],
         }
-        RegisteredModel.objects.filter(pk=demo.models[name].pk).update(contract=contract)
+        model = demo.models[name]
+        model_update(actor=_owner(model), model=model, contract=contract)
 
 
 def _dod_seed(demo: _Demo) -> None:
@@ -1202,11 +1208,8 @@ def _work_items_seed(demo: _Demo) -> None:
 
 # -- monitoring -------------------------------------------------------------------------------------------
 def _monitoring_policy_set(model: RegisteredModel) -> MonitoringPolicy:
-    """No service manages monitoring policies yet (nor audits them): written directly."""
-    policy, _ = MonitoringPolicy.objects.update_or_create(
-        model=model, defaults={"mitigations": [Mitigation.INCIDENT]}
-    )
-    return policy
+    """The owner asks for an incident whenever an alert fires (audited like any policy change)."""
+    return monitoring_policy_set(actor=_owner(model), model=model, mitigations=[Mitigation.INCIDENT])
 
 
 def _daily_stats(spec: DemoStats, day_index: int, rng: random.Random) -> dict:
