@@ -180,8 +180,9 @@ class ModelListView(CatalogPage):
 def model_list_rows(models) -> list[dict]:
     """What each catalog row shows, worked out once in Python rather than by includes, filters and {% url %}
     per row (the template engine's per-row cost dominated the page): links, tags with their filter links,
-    owners, the primary metric's value and whether retraining is overdue. Reads only what
-    selectors.model_list loaded."""
+    owners, the primary metric's value and whether retraining is overdue. Loads the rows' tags, owners and
+    metric (selectors.model_list_load) for the models given: one page of selectors.model_list."""
+    selectors.model_list_load(models)
     model_url = url_maker("catalog:model-detail", "name")
     domain_url = url_maker("catalog:domain-detail", "slug")
     version_url = url_maker("catalog:version-detail", "name", "version")
@@ -190,21 +191,15 @@ def model_list_rows(models) -> list[dict]:
     rows = []
     for m in models:
         latest = m.latest_version
-        metric = None
-        if latest is not None and m.primary_metric:
-            metric = next((x for x in latest.metrics.all() if x.key == m.primary_metric), None)
         rows.append(
             {
                 "model": m,
                 "url": model_url(m.name),
                 "domain_url": domain_url(m.domain.slug),
                 "version_url": version_url(m.name, latest.version) if latest is not None else "",
-                "tags": [(t.name, tag_url + quote(t.name, safe="/")) for t in m.tags.all()],
-                "owners": [
-                    (o.user.get_full_name() or o.user.username, o.get_role_display())
-                    for o in m.ownerships.all()
-                ],
-                "metric": metric,
+                "tags": [(name, tag_url + quote(name, safe="/")) for name in m.list_tags],
+                "owners": [(o.display_name, o.role_label) for o in m.list_owners],
+                "metric": m.list_metric,
                 "overdue": bool(m.next_retrain_due and m.next_retrain_due < now),
             }
         )
@@ -410,7 +405,9 @@ class DomainDetailView(CatalogPage):
     def get_page_data(self) -> dict:
         filters = {"domain": self.kwargs["slug"], "lifecycle": self.request.GET.get("lifecycle", "")}
         models = selectors.model_list(user=self.request.user, filters=filters)
-        return self.paginate(models, ordering=("name", "id"), default_size=DOMAIN_MODELS_PAGE_SIZE)
+        data = self.paginate(models, ordering=("name", "id"), default_size=DOMAIN_MODELS_PAGE_SIZE)
+        data["rows"] = model_list_rows(data["page"].items)
+        return data
 
 
 # --- Registries -----------------------------------------------------------------------------------------

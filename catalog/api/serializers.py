@@ -34,7 +34,7 @@ from ..models import (
     TrainingReason,
     VersionStatus,
 )
-from ..selectors import MODEL_SORTS
+from ..selectors import MODEL_SORTS, model_list_load
 
 CLOCK_SKEW = timedelta(days=1)
 
@@ -303,8 +303,18 @@ class CodeVersionOutput(serializers.Serializer):
     repository = serializers.CharField(source="code_repository")
 
 
+class _ModelPage(serializers.ListSerializer):
+    def to_representation(self, data):
+        models = list(data.all() if hasattr(data, "all") else data)
+        return super().to_representation(model_list_load(models))
+
+
 class ModelListOutput(serializers.Serializer):
-    """One row of the model list: reads only what selectors.model_list loads."""
+    """One row of the model list: reads what selectors.model_list and model_list_load (run for the page by
+    the list serializer) load."""
+
+    class Meta:
+        list_serializer_class = _ModelPage
 
     name = serializers.CharField()
     url = serializers.SerializerMethodField()
@@ -346,9 +356,7 @@ class ModelListOutput(serializers.Serializer):
         latest = obj.latest_version
         team = obj.team
         source = obj.source
-        metric = None
-        if obj.primary_metric and latest is not None:
-            metric = next((m.value for m in latest.metrics.all() if m.key == obj.primary_metric), None)
+        metric = obj.list_metric
         due = obj.next_retrain_due
         return {
             "name": obj.name,
@@ -357,15 +365,14 @@ class ModelListOutput(serializers.Serializer):
             "domain": {"slug": obj.domain.slug, "name": obj.domain.name},
             "team": {"slug": team.slug, "name": team.name} if team is not None else None,
             "owners": [
-                {"username": o.user.username, "full_name": o.user.get_full_name(), "role": o.role}
-                for o in obj.ownerships.all()
+                {"username": o.username, "full_name": o.full_name, "role": o.role} for o in obj.list_owners
             ],
-            "tags": [t.name for t in obj.tags.all()],
+            "tags": obj.list_tags,
             "description": obj.description,
             "lifecycle": obj.lifecycle,
             "primary_metric": obj.primary_metric,
             "primary_metric_goal": obj.primary_metric_goal,
-            "primary_metric_value": metric,
+            "primary_metric_value": metric.value if metric is not None else None,
             "retrain_every_days": obj.retrain_every_days,
             "next_retrain_due": dt(due) if due is not None else None,
             "is_retrain_overdue": due is not None and due < self._now,
@@ -419,6 +426,9 @@ class ModelListOutput(serializers.Serializer):
 
 class ModelDetailOutput(ModelListOutput):
     """One model as selectors.model_detail loads it (aliases with their versions)."""
+
+    class Meta:
+        list_serializer_class = serializers.ListSerializer
 
     description_html = serializers.SerializerMethodField()
     intended_use = serializers.CharField()

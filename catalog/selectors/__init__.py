@@ -5,6 +5,7 @@ from .models import (
     model_detail,
     model_filter_options,
     model_list,
+    model_list_load,
     model_retraining_timeline,
     model_versions,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "model_detail",
     "model_filter_options",
     "model_list",
+    "model_list_load",
     "model_retraining_timeline",
     "model_versions",
     "version_by_id",

@@ -198,6 +198,8 @@ SPECTACULAR_SETTINGS = {
 # Limits on what users may send: a clear 400 beats a slow page.
 MODELHOUSE_MAX_DESCRIPTION_CHARS = 20_000
 MODELHOUSE_PAGE_SIZE_MAX = 200
+# Filter-bar choices (domains, owners, tags, ...) are cached this long: the catalog reads them on every page.
+MODELHOUSE_FILTER_OPTIONS_SECONDS = env.int("MODELHOUSE_FILTER_OPTIONS_SECONDS", default=60)
 
 # Verification sandbox: the interpreter scientists' scripts run with (readable by the sandbox user).
 MODELHOUSE_SANDBOX_PYTHON = env.str("MODELHOUSE_SANDBOX_PYTHON", default="")

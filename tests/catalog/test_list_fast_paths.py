@@ -5,6 +5,7 @@ machinery gives, for names that need quoting and for rows with and without their
 import datetime
 
 import pytest
+from django.core.cache import cache
 from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
@@ -130,3 +131,35 @@ def test_catalog_rows_carry_the_links_and_values_the_template_shows(rows):
     assert m["metric"].value == 0.75 and m["overdue"] is True
     assert built["a+b=c&d (v2)"]["metric"] is None  # its primary metric f1 was not logged
     assert built["no-versions"]["version_url"] == "" and built["no-versions"]["overdue"] is False
+
+
+def test_list_load_answers_what_the_relations_answer(rows, django_assert_num_queries):
+    """model_list_load's flat values equal what the model's own relations give, row by row."""
+    with django_assert_num_queries(3):
+        selectors.model_list_load(rows)
+    for m in rows:
+        assert m.list_tags == [t.name for t in m.tags.all()]
+        assert [(o.username, o.full_name, o.role) for o in m.list_owners] == [
+            (o.user.username, o.user.get_full_name(), o.role) for o in m.ownerships.all()
+        ]
+        logged = m.latest_version.metrics.filter(key=m.primary_metric).first() if m.latest_version else None
+        assert (m.list_metric and (m.list_metric.key, m.list_metric.value)) == (
+            logged and (logged.key, logged.value)
+        )
+    assert sum(m.list_metric is not None for m in rows) == 1
+    with django_assert_num_queries(0):
+        assert selectors.model_list_load([]) == []
+
+
+def test_filter_options_are_cached_for_the_configured_time(manager, settings, django_assert_num_queries):
+    RegisteredModelFactory(name="first", tags=["gbm"], owners=[manager])
+    first = selectors.model_filter_options()
+    assert first["tags"] == ["gbm"] and [o.username for o in first["owners"]] == [manager.username]
+    RegisteredModelFactory(name="second", tags=["new-tag"])
+    with django_assert_num_queries(0):  # within the cache time: the cached choices, no query
+        assert selectors.model_filter_options()["tags"] == ["gbm"]
+    settings.MODELHOUSE_FILTER_OPTIONS_SECONDS = 0  # expired at once: read again
+    cache.delete(selectors.models.FILTER_OPTIONS_CACHE_KEY)
+    assert selectors.model_filter_options()["tags"] == ["gbm", "new-tag"]
+    with django_assert_num_queries(5):
+        selectors.model_filter_options()

@@ -322,10 +322,15 @@ class Command(BaseCommand):
             for name, (endpoint, template) in checks.items():
                 counts = []
                 for size in (10, 100):
-                    response = get(endpoint, template.format(size))
-                    if response.status_code != 200:
-                        raise CommandError(f"{name} at page size {size} answered {response.status_code}.")
-                    counts.append(int(response.headers["x-bench-queries"]))
+                    seen = []
+                    # Twice each, the fewer counts: a cached value (filter options) expiring between the two
+                    # sizes adds its queries to one request; that is not the page growing with its size.
+                    for _ in range(2):
+                        response = get(endpoint, template.format(size))
+                        if response.status_code != 200:
+                            raise CommandError(f"{name} at page size {size} answered {response.status_code}.")
+                        seen.append(int(response.headers["x-bench-queries"]))
+                    counts.append(min(seen))
                 page_size_queries[name] = tuple(counts)
         finally:
             for client in [*clients.values(), api_client]:
