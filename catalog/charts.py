@@ -273,24 +273,29 @@ def metric_across_versions_figures(
 
 
 def metric_history_figures(
-    history: dict[str, list[tuple[int, float]]], *, primary_metric: str = ""
+    history: dict[str, list[tuple[int, float]]],
+    *,
+    primary_metric: str = "",
+    totals: dict[str, int] | None = None,
 ) -> list[dict]:
     """One figure per metric of one version: value over training steps, downsampled to MAX_POINTS.
 
-    `history` is `metric_history()` output. Returns [{"key", "title", "figure", "points", "shown"}, ...].
+    `history` is `metric_history()` output, or the points of `metric_history_sampled()` (long series
+    already downsampled) with its `totals`, the number of points of each full series, which titles and
+    "points" then count. Returns [{"key", "title", "figure", "points", "shown"}, ...].
     """
     charts = []
     for index, key in enumerate(_ordered_keys(history, primary_metric)):
-        points = history[key]
-        kept = lttb(points, MAX_POINTS)
+        kept = lttb(history[key], MAX_POINTS)
+        total = totals[key] if totals is not None else len(history[key])
         is_primary = key == primary_metric
         colour = (
             PRIMARY_COLOUR if is_primary else _colour_for(index + (0 if primary_metric in history else 1))
         )
         single = len(kept) == 1
         title = key + (" (primary)" if is_primary else "")
-        if len(kept) < len(points):
-            title += f" · {len(kept):,} of {len(points):,} points shown"
+        if len(kept) < total:
+            title += f" · {len(kept):,} of {total:,} points shown"
         fig = figure_to_dict(
             [
                 scatter(
@@ -310,7 +315,7 @@ def metric_history_figures(
                 "key": key,
                 "title": title,
                 "figure": fig,
-                "points": len(points),
+                "points": total,
                 "shown": len(kept),
                 "is_primary": is_primary,
             }

@@ -296,9 +296,8 @@ class VersionDetailView(CatalogPage):
         model = version.model
         primary = model.primary_metric
         metrics = sorted(version.metrics.all(), key=lambda m: (m.key != primary, m.key))
-        history = charts.metric_history_figures(
-            selectors.metric_history(version=version), primary_metric=primary
-        )
+        sampled = selectors.metric_history_sampled(version=version)
+        history = charts.metric_history_figures(sampled.points, primary_metric=primary, totals=sampled.totals)
         # A single logged value has no history to draw; the metrics table shows it.
         history_charts = [c for c in history if c["points"] > 1]
         for i, item in enumerate(history_charts, start=1):

@@ -12,6 +12,7 @@ from .models import (
 from .registries import catalog_event_list, registry_detail, registry_list, sync_run_list
 from .versions import (
     metric_history,
+    metric_history_sampled,
     metric_values_across_versions,
     version_by_id,
     version_detail,
@@ -31,6 +32,7 @@ __all__ = [
     "domain_detail",
     "domain_list",
     "metric_history",
+    "metric_history_sampled",
     "metric_values_across_versions",
     "model_detail",
     "model_filter_options",
