@@ -535,13 +535,12 @@ class ComplianceDashboardView(AccessPage):
             "The compliance dashboard is for compliance officers and admins.",
         )
         context = super().get_context_data(**kwargs)
-        ages = pages_access.pending_requests_by_age(user=user)
-        special = access_selectors.grant_list(
-            user=user, filters=QueryDict("status=approved&special_category=true")
-        )
+        counts, counted_at = pages_access.compliance_counts(user=user)
+        ages = counts["ages"]
         today = timezone.localdate()
         context.update(
-            kpis=pages_access.access_kpis(user=user),
+            kpis=counts["kpis"],
+            counted_at=counted_at,
             age_chart=monitoring_charts.pending_by_age_figure(ages)
             if any(b["count"] for b in ages)
             else None,
@@ -554,7 +553,10 @@ class ComplianceDashboardView(AccessPage):
                 }
                 for g in pages_access.grants_expiring(user=user, days=EXPIRING_DAYS)
             ],
-            special=[{"grant": g, "entries": list(g.dataset_entries.all())} for g in special[:50]],
+            special=[
+                {"grant": g, "entries": list(g.dataset_entries.all())}
+                for g in pages_access.special_category_grants(user=user)
+            ],
             campaigns=[campaign_progress(c) for c in access_selectors.campaign_list(user=user)[:10]],
             production=pages_access.production_personal_data(user=user),
             expiring_days=EXPIRING_DAYS,

@@ -4,6 +4,7 @@ and the check of a model version's training data against grants. Every decision 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -513,12 +514,20 @@ def version_data_uses(*, version: ModelVersion, at: datetime.date | None = None)
     return data_uses_evaluate(links=links, grants=grants, purpose=purpose, day=day)
 
 
-def data_uses_evaluate(*, links, grants, purpose, day: datetime.date) -> list[DataUse]:
+def data_uses_evaluate(
+    *, links, grants, purpose, day: datetime.date, grant_datasets: Mapping[int, Collection[int]] | None = None
+) -> list[DataUse]:
     """version_data_uses() on rows already loaded, for callers that check many versions at once (the
     compliance dashboard, the promotion queue's gates): `links` are the version's training links with their
     datasets, `grants` the grants to the model's owners or team valid on `day` in AccessRequest's ordering
-    (purpose and dataset entries loaded; grants of other datasets may be among them), `purpose` the
-    model's ModelPurpose (with its purpose) or None."""
+    (purpose loaded; grants of other datasets may be among them), `purpose` the model's ModelPurpose (with
+    its purpose) or None. `grant_datasets`, grant id -> the ids of the datasets it names (at least those of
+    the links with personal data), says what each grant names; without it the grants' dataset entries are
+    read (prefetch them). Of a grant only pk, status, ended_at, expiry_date, purpose_id and purpose.name are
+    read, so a batch may pass lighter rows and swap in the grants the uses report (DataUse.grant is the
+    object passed)."""
+    if grant_datasets is None:
+        grant_datasets = {g.pk: {e.dataset_id for e in g.dataset_entries.all()} for g in grants}
     uses = []
     for link in links:
         dataset = link.dataset
@@ -528,7 +537,7 @@ def data_uses_evaluate(*, links, grants, purpose, day: datetime.date) -> list[Da
         candidates = [
             g
             for g in grants
-            if any(e.dataset_id == dataset.pk for e in g.dataset_entries.all())
+            if dataset.pk in grant_datasets[g.pk]
             and (g.status == AccessStatus.APPROVED or (g.ended_at is not None and g.ended_at.date() > day))
         ]
         if purpose is None:

@@ -20,6 +20,7 @@ from ..models import (
     Alert,
     Gate,
     Mitigation,
+    ModelPurpose,
     MonitoringPolicy,
     PromotionRequest,
     Severity,
@@ -202,6 +203,13 @@ def _own_policy(model) -> MonitoringPolicy | None:
         return None
 
 
+def _own_purpose(model) -> ModelPurpose | None:
+    try:
+        return model.data_purpose  # loaded by select_related: no query
+    except ObjectDoesNotExist:
+        return None
+
+
 class _GateBatch:
     """Everything the gates read for a batch of promotions, loaded in a fixed number of queries."""
 
@@ -283,9 +291,11 @@ class _GateBatch:
         versions = {}
         for promotion in promotions:
             version = promotion.version
-            version.model = self.models[promotion.model_id]  # loaded: no query for version.model
+            # Loaded with its owners and purpose: no query for version.model, its owners or its purpose.
+            version.model = self.models[promotion.model_id]
             versions[version.pk] = version
-        self.uses = version_data_uses_many(versions=list(versions.values()), at=self.today)
+        purposes = {pk: _own_purpose(model) for pk, model in self.models.items()}
+        self.uses = version_data_uses_many(versions=list(versions.values()), at=self.today, purposes=purposes)
 
     # The batched twins of the gates: (passed, evidence) through the same verdicts.
     def definition_of_done(self, promotion) -> tuple[bool, str]:
