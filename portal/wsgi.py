@@ -2,6 +2,7 @@ import gc
 import os
 
 from django.core.wsgi import get_wsgi_application
+from django.urls import get_resolver
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.production")
 application = get_wsgi_application()
@@ -12,3 +13,8 @@ application = get_wsgi_application()
 # its deep page). Collecting young objects less often keeps the same total work off single requests
 # (benchmarks/README.md, bench_portal).
 gc.set_threshold(20_000, 20, 20)
+
+# Everything loaded at start (Django, the URLconf and every view module it imports) lives as long as the
+# process: gc.freeze() keeps full collections from scanning it again and again.
+_views = get_resolver().url_patterns  # imports every view module now
+gc.freeze()
