@@ -31,6 +31,7 @@ urlpatterns = [
     path("work/<str:key>/watch/", views.WorkItemWatchView.as_view(), name="work-item-watch"),
     path("promotions/", views.PromotionListView.as_view(), name="promotion-list"),
     path("promotions/new/", views.PromotionCreateView.as_view(), name="promotion-create"),
+    path("promotions/gates/", views.PromotionGatesView.as_view(), name="promotion-gates"),
     path("promotions/<int:pk>/", views.PromotionDetailView.as_view(), name="promotion-detail"),
     *[
         path(

@@ -10,6 +10,7 @@ DomainError with 409 (deciding twice).
 from __future__ import annotations
 
 import json
+import re
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -672,7 +673,6 @@ class DashboardView(GovernancePage):
         )
         more = len(queue) > QUEUE_LIMIT
         queue = queue[:QUEUE_LIMIT]
-        gates = gates_evaluate_many(promotions=queue)
         # Keys first: at scale there are always too many models to chart, and loading 81 models with
         # everything the checklist reads, to show none of them, was a fifth of the page's time.
         scored = selectors.dod_score_models(domain=context_domain)
@@ -685,7 +685,11 @@ class DashboardView(GovernancePage):
             row["label"] = type_labels.get(row["type"], row["type"])
         decisions, decisions_counted_at = page_selectors.dashboard_decisions_by_month(domain=context_domain)
         return {
-            "queue": [{"promotion": p, "gates": gate_summary(gates[p.pk])} for p in queue],
+            # Gates come after the first paint, from PromotionGatesView (static/js/gate_slots.js).
+            "queue": queue,
+            "queue_gates_url": reverse("governance:promotion-gates")
+            + "?"
+            + urlencode([("id", p.pk) for p in queue]),
             "queue_more": more,
             "failures": page_selectors.first_rows(
                 page_selectors.promotion_apply_failures(user=user), QUEUE_LIMIT
@@ -707,6 +711,31 @@ class DashboardView(GovernancePage):
             else None,
             "overview_loaded": True,
         }
+
+
+GATES_FRAGMENT_MAX = 50
+_ID = re.compile(r"[0-9]{1,18}")
+
+
+class PromotionGatesView(GovernancePage):
+    """The gate summaries of some pending promotions (`?id=1&id=2`, at most 50) as an HTML fragment: the
+    dashboard's queue shows its rows at once and fills their gates from here after the first paint
+    (static/js/gate_slots.js), as evaluating five gates for ten promotions cost as much as the rest of the
+    dashboard. Promotions the user may not see, or no longer pending, are left out; the script then points
+    to the request itself."""
+
+    template_name = "governance/promotion_gates_fragment.html"
+
+    def get_page_data(self) -> dict:
+        raw = self.request.GET.getlist("id")
+        if not raw or len(raw) > GATES_FRAGMENT_MAX or not all(_ID.fullmatch(r) for r in raw):
+            raise ValidationError({"id": f"Give 1 to {GATES_FRAGMENT_MAX} promotion ids as ?id=1&id=2."})
+        pending = selectors.promotion_list(
+            user=self.request.user, filters={"status": PromotionStatus.PENDING}
+        )
+        promotions = list(pending.filter(pk__in={int(r) for r in raw}))
+        gates = gates_evaluate_many(promotions=promotions)
+        return {"rows": [(p.pk, gate_summary(gates[p.pk])) for p in promotions]}
 
 
 # --- audit ----------------------------------------------------------------------------------------------

@@ -301,6 +301,14 @@ def test_engineer_reads_the_queue(live_server, organisation, signed_in_page, scr
     assert queue.locator("table tbody tr").count() == 2
     assert "next-best-offer v2 → production" in queue.inner_text()
     assert "MLflow answered 503" in queue.locator("section.card:has(#failures-heading)").inner_text()
+    # The gates arrive after the first paint and replace each row's "Checking gates…" link.
+    page.wait_for_function(
+        "document.querySelectorAll('#queue [data-gates-slot] .gate-summary').length === 2", timeout=10_000
+    )
+    assert "Checking gates" not in queue.inner_text()
+    summaries = queue.locator("[data-gates-slot] .gate-summary")
+    assert all(re.search(r"\d/5 pass", t) for t in summaries.all_inner_texts())
+    assert queue.locator("tbody[aria-busy]").count() == 0
     screenshot(page, "dashboard-03-engineer-queue")
     queue.locator("a:has-text('staffing-forecast v2 → champion')").click()
     page.wait_for_url(re.compile(r".*/promotions/\d+/$"))

@@ -297,6 +297,25 @@ def test_dashboards(client, manager, domain, people, purpose, url, django_assert
     )
 
 
+def test_gates_fragment(client, manager, domain, people, purpose, django_assert_num_queries):
+    """The dashboard queue's gates (PromotionGatesView) cost the same with 3 promotions as with 20."""
+    client.force_login(manager)
+
+    def url() -> str:
+        pending = PromotionRequest.objects.filter(status="pending").order_by("pk")
+        return "/promotions/gates/?" + "&".join(f"id={pk}" for pk in pending.values_list("pk", flat=True))
+
+    add_promotions(3, domain=domain, people=people, purpose=purpose)
+    client.get(url())  # warm caches that are per process, not per row
+    with CaptureQueriesContext(connection) as small:
+        response = client.get(url())
+    assert response.content.decode().count("data-gates-for=") == 3
+    add_promotions(17, domain=domain, people=people, purpose=purpose)
+    with django_assert_num_queries(len(small)):
+        response = client.get(url())
+    assert response.status_code == 200 and response.content.decode().count("data-gates-for=") == 20
+
+
 def test_batched_gates_match_gates_evaluate(domain, people, purpose):
     add_promotions(12, domain=domain, people=people, purpose=purpose)
     promotions = list(promotion_list(user=people["engineer"], filters={"status": "pending"}))

@@ -32,6 +32,7 @@ ENDPOINTS = {
     "dash_manager",
     "dash_engineer",
     "dash_compliance",
+    "dash_gates",  # the engineer queue's gates, fetched after the dashboard's first paint
 }
 
 

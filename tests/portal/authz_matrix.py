@@ -188,6 +188,7 @@ MATRIX: dict[str, Route] = {
     "governance:work-item-watch": page(ITEM, data={"POST": {"watching": "1"}}, POST=everyone(302)),
     # --- promotions ---------------------------------------------------------------------------------------
     "governance:promotion-list": page(GET=everyone(200)),
+    "governance:promotion-gates": page(GET=everyone(400)),  # the matrix gives no ?id=: refused, 400
     # The model's owner (sara) and admins ask for a promotion.
     "governance:promotion-create": page(
         query=lambda w: f"?version={w.v2.pk}",
