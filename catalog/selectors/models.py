@@ -3,7 +3,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
 from .. import policies
@@ -17,7 +17,9 @@ from ..models import (
     RegistrySource,
     Tag,
     Team,
+    VersionDataset,
     VersionMetric,
+    VersionStatus,
 )
 from ._dates import as_text, parse_timestamp
 from ._filtering import apply_filterset
@@ -171,7 +173,13 @@ def model_detail(*, user, name: str) -> RegisteredModel:
             "tags",
             "input_datasets",
             Prefetch("ownerships", queryset=ModelOwner.objects.select_related("user")),
-            Prefetch("aliases", queryset=ModelAlias.objects.select_related("version")),
+            # An alias is shown as its name and its version's label.
+            Prefetch(
+                "aliases",
+                queryset=ModelAlias.objects.select_related("version").only(
+                    "model", "alias", "version__version"
+                ),
+            ),
         )
     )
     return get_object_or_404(qs, name=name)
@@ -187,12 +195,71 @@ def model_versions(*, model: RegisteredModel) -> QuerySet[ModelVersion]:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class VersionRowDataset:
+    dataset_id: int
+    name: str
+    uri: str
+    role: str
+    role_label: str
+
+
+VERSION_TABLE_FIELDS = ("id", "model_id", "version", "created_at", "created_by", "status", "training_reason")
+
+
+def model_versions_table(*, model: RegisteredModel) -> QuerySet[ModelVersion]:
+    """Versions newest first with the columns the model page's table shows (the parent's label as
+    `parent_label`); model_versions_table_load() adds what a row shows from other tables, for the one page
+    that is shown."""
+    return (
+        ModelVersion.objects.filter(model=model)
+        .only(*VERSION_TABLE_FIELDS, "sequence")
+        .annotate(parent_label=F("parent__version"))
+        .order_by("-sequence", "-id")
+    )
+
+
+def model_versions_table_load(versions: list[ModelVersion], *, model: RegisteredModel) -> list[ModelVersion]:
+    """Sets what a table row shows from other tables on each of `versions` (one page of
+    model_versions_table), in two flat queries whatever their number: `row_aliases` (the names of the
+    model's aliases on it, A-Z, from `model.aliases`, which model_detail() loaded), `row_metric` (the
+    value of the model's primary metric, or None) and `row_datasets` (VersionRowDataset, by role, then
+    dataset name).
+
+    Plain values rather than prefetch_related(), as in model_list_load(): a related manager and a filtered
+    queryset per row and relation cost ~1 ms per relation on a page of 25 rows, and only the primary
+    metric is shown of a version's metrics."""
+    by_pk = {v.pk: v for v in versions}
+    for v in versions:
+        v.row_aliases, v.row_metric, v.row_datasets = [], None, []
+    if not versions:
+        return versions
+    for alias in model.aliases.all():
+        if alias.version_id in by_pk:
+            by_pk[alias.version_id].row_aliases.append(alias.alias)
+    if model.primary_metric:
+        for version_id, value in VersionMetric.objects.filter(
+            version_id__in=by_pk, key=model.primary_metric
+        ).values_list("version_id", "value"):
+            by_pk[version_id].row_metric = value
+    roles = dict(VersionDataset._meta.get_field("role").flatchoices)
+    for version_id, dataset_id, role, name, uri in (
+        VersionDataset.objects.filter(version_id__in=by_pk)
+        .order_by("role", "dataset__name")
+        .values_list("version_id", "dataset_id", "role", "dataset__name", "dataset__uri")
+    ):
+        by_pk[version_id].row_datasets.append(
+            VersionRowDataset(dataset_id, name, uri, role, roles.get(role, role))
+        )
+    return versions
+
+
 def model_retraining_timeline(*, model: RegisteredModel) -> list[dict]:
-    """Each training in time order: when, which version, why, and on how many training datasets."""
+    """Each training (every version) in time order: when, which version, why, its status and sequence."""
     rows = (
         ModelVersion.objects.filter(model=model)
         .order_by("created_at", "id")
-        .values_list("id", "version", as_text("created_at"), "training_reason", "status")
+        .values_list("id", "version", as_text("created_at"), "training_reason", "status", "sequence")
     )
     return [
         {
@@ -201,6 +268,30 @@ def model_retraining_timeline(*, model: RegisteredModel) -> list[dict]:
             "created_at": parse_timestamp(created),
             "training_reason": reason,
             "status": st,
+            "sequence": seq,
         }
-        for pk, label, created, reason, st in rows
+        for pk, label, created, reason, st, seq in rows
+    ]
+
+
+# In ModelVersion's field order, which Model.from_db() takes the values in.
+NEWEST_VERSION_FIELDS = ("id", "model_id", "version", "created_at", "sequence")
+
+
+def model_versions_newest(*, model: RegisteredModel, trainings: list[dict], limit: int) -> list[ModelVersion]:
+    """The model's newest `limit` versions that are not removed, newest (highest sequence) first, made from
+    its model_retraining_timeline() rows without a query: instances with only NEWEST_VERSION_FIELDS
+    loaded, as governance's model_versions_for_runs() reads them."""
+    kept = sorted(
+        (t for t in trainings if t["status"] != VersionStatus.REMOVED),
+        key=lambda t: (t["sequence"], t["id"]),
+        reverse=True,
+    )[:limit]
+    return [
+        ModelVersion.from_db(
+            ModelVersion.objects.db,
+            NEWEST_VERSION_FIELDS,
+            (t["id"], model.pk, t["version"], t["created_at"], t["sequence"]),
+        )
+        for t in kept
     ]

@@ -31,13 +31,17 @@ def sync_run_list(*, source: RegistrySource) -> QuerySet[SyncRun]:
 
 
 def catalog_event_list(*, model=None, source=None, limit: int = 50) -> list[CatalogEvent]:
-    """Recent registry events (alias changes, removals) for one model or one source."""
-    qs = CatalogEvent.objects.select_related("model", "version", "source").order_by("-occurred_at", "-id")
-    if model is not None:
-        qs = qs.filter(model=model)
+    """Recent registry events (alias changes, removals) for one model or one source. A model's events are
+    given that model instance rather than a second read of its row."""
+    qs = CatalogEvent.objects.select_related("version", "source").order_by("-occurred_at", "-id")
+    qs = qs.filter(model=model) if model is not None else qs.select_related("model")
     if source is not None:
         qs = qs.filter(source=source)
-    return list(qs[:limit])
+    events = list(qs[:limit])
+    if model is not None:
+        for event in events:
+            event.model = model
+    return events
 
 
 def sync_run_recent(*, source: RegistrySource, limit: int = 30) -> list[dict]:

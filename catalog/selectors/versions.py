@@ -1,13 +1,14 @@
 import hashlib
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from itertools import groupby
 from operator import itemgetter
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, F, FloatField, Max, Prefetch, Sum
+from django.db.models import Count, F, FloatField, Func, Max, Prefetch, Sum
 from django.shortcuts import get_object_or_404
 
 from .. import policies
@@ -18,6 +19,7 @@ from ._dates import as_text, parse_timestamp
 # The cache key changes whenever a series does (see metric_history_sampled); the timeout only frees
 # the series of versions nobody opens any more.
 HISTORY_CACHE_TIMEOUT = 7 * 24 * 3600
+T = TypeVar("T")
 
 
 def _children() -> Prefetch:
@@ -58,9 +60,7 @@ def version_for_lineage(*, user, model, version: str) -> ModelVersion:
         .select_related("parent", "parent__model")
         .prefetch_related(
             Prefetch("aliases", queryset=ModelAlias.objects.all()),
-            Prefetch(
-                "dataset_links", queryset=VersionDataset.objects.select_related("dataset", "dataset__owner")
-            ),
+            Prefetch("dataset_links", queryset=VersionDataset.objects.select_related("dataset")),
             _children(),
         ),
         model=model,
@@ -104,6 +104,71 @@ def metric_values_across_versions(*, model) -> dict[str, list[dict]]:
     for key, value, label, created_at in rows:
         series[key].append({"version": label, "value": value, "created_at": parse_timestamp(created_at)})
     result = model.__dict__["_metric_values_across_versions"] = dict(sorted(series.items()))
+    return result
+
+
+# Charts of a model's metric values are cached under a fingerprint of the values; the timeout bounds how long
+# figures built by an earlier release of the chart code can be served.
+ACROSS_VERSIONS_CACHE_TIMEOUT = 3600
+_MISSING = object()
+
+
+class _Epoch(Func):
+    """A datetime as seconds since 1970 (a float), for fingerprints: PostgreSQL and SQLite."""
+
+    output_field = FloatField()
+    template = "EXTRACT(EPOCH FROM %(expressions)s)"
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler, connection, template="(julianday(%(expressions)s) * 86400.0)", **extra_context
+        )
+
+
+def metric_values_fingerprint(*, model) -> str | None:
+    """A digest of what metric_values_across_versions() returns for `model`, computed by the database (one
+    query, kept on the instance like the values): per metric key the number of values, their sum, their sum
+    weighted by version id, and the sums of sequence x version id and of creation time x version id. An
+    added, removed or rewritten value, a version reordered or moved in time changes it (a change below the
+    last bits of the float sums aside, which no chart could show); a version's label never changes.
+
+    None (do not cache) when a sum is not finite: a NaN or infinite value keeps it so whatever else changes.
+    ~3 ms for a 1,000-version model, where reading the values costs ~6 ms and charting them ~5 ms more."""
+    if "_metric_values_fingerprint" in model.__dict__:
+        return model.__dict__["_metric_values_fingerprint"]
+    rows = list(
+        VersionMetric.objects.filter(version__model=model)
+        .values("key")
+        .annotate(
+            n=Count("id"),
+            total=Sum("value"),
+            weighted=Sum(F("value") * F("version_id"), output_field=FloatField()),
+            placed=Sum(F("version__sequence") * F("version_id")),
+            dated=Sum(_Epoch("version__created_at") * F("version_id"), output_field=FloatField()),
+        )
+        .order_by("key")
+        .values_list("key", "n", "total", "weighted", "placed", "dated")
+    )
+    finite = all(math.isfinite(x) for row in rows for x in (row[2], row[3], row[5]))
+    digest = hashlib.sha256(repr((model.pk, rows)).encode()).hexdigest()[:40] if finite else None
+    model.__dict__["_metric_values_fingerprint"] = digest
+    return digest
+
+
+def metric_values_derived(*, model, name: str, params: tuple, derive: Callable[[dict], T]) -> T:
+    """`derive(metric_values_across_versions(model=model))`, cached for ACROSS_VERSIONS_CACHE_TIMEOUT under
+    the values' fingerprint, `name` (what is derived) and `params` (whatever else the result depends on):
+    the model page's charts of a 1,000-version model took ~10 ms to read and build. The values are read
+    only when the result is not cached (or the fingerprint is None); `derive` must not change them."""
+    fingerprint = metric_values_fingerprint(model=model)
+    if fingerprint is None:
+        return derive(metric_values_across_versions(model=model))
+    digest = hashlib.sha256(repr((name, params)).encode()).hexdigest()[:24]
+    cache_key = f"catalog:across-versions:{model.pk}:{fingerprint}:{digest}"
+    result = cache.get(cache_key, _MISSING)
+    if result is _MISSING:
+        result = derive(metric_values_across_versions(model=model))
+        cache.set(cache_key, result, timeout=ACROSS_VERSIONS_CACHE_TIMEOUT)
     return result
 
 

@@ -25,6 +25,7 @@ register = template.Library()
 
 PREDICTION_DAYS = 180
 VERIFICATION_VERSIONS = 4
+RUN_VERSIONS = 20
 EVENT_SUMMARIES = {
     "access.requested": "asked for access",
     "access.submitted": "submitted it for approval",
@@ -128,9 +129,11 @@ def version_data_use_for(context, version):
 
 
 @register.simple_tag(takes_context=True)
-def model_monitoring(context, model) -> dict:
+def model_monitoring(context, model, trainings=None) -> dict:
     """templates/governance/_model_monitoring.html: the model's alerts, its verification scripts with the
-    newest run on recent versions, the prediction and retraining-variance charts, and what the user may do."""
+    newest run on recent versions, the prediction and retraining-variance charts, and what the user may do.
+    `trainings`, the model's retraining timeline when the page loaded it, gives the newest versions without
+    a query (a template passes "" when its context lacks it)."""
     request = context["request"]
     user = request.user
     today = timezone.localdate()
@@ -142,14 +145,23 @@ def model_monitoring(context, model) -> dict:
     std_chart = monitoring_charts.prediction_std_figure(stats, variance_ratio_max=policy.variance_ratio_max)
     metric_chart = None
     if model.primary_metric:
-        values = catalog_selectors.metric_values_across_versions(model=model).get(model.primary_metric, [])
-        metric_chart = monitoring_charts.metric_tolerance_figure(
-            values, metric=model.primary_metric, tolerance=policy.retraining_variance_tolerance
+        metric, tolerance = model.primary_metric, policy.retraining_variance_tolerance
+        metric_chart = catalog_selectors.metric_values_derived(
+            model=model,
+            name="metric_tolerance_figure",
+            params=(metric, tolerance),
+            derive=lambda values: monitoring_charts.metric_tolerance_figure(
+                values.get(metric, []), metric=metric, tolerance=tolerance
+            ),
         )
     can_edit = catalog_policies.can_edit_model(user, model)
     latest = stats.series[-1] if stats.series else None
     # The "Run now" choices (the newest 20) also give the verification matrix its newest versions.
-    run_versions = pages_access.model_versions_for_runs(model=model)
+    run_versions = (
+        catalog_selectors.model_versions_newest(model=model, trainings=trainings, limit=RUN_VERSIONS)
+        if trainings
+        else pages_access.model_versions_for_runs(model=model, limit=RUN_VERSIONS)
+    )
     charts = [
         c
         for c in (

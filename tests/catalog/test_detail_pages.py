@@ -9,8 +9,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from catalog import selectors
-from catalog.models import TrainingReason
-from tests.factories import DomainFactory, ModelVersionFactory, RegisteredModelFactory, add_metric
+from catalog.models import ModelAlias, ModelVersion, TrainingReason
+from tests.factories import (
+    DatasetFactory,
+    DomainFactory,
+    ModelVersionFactory,
+    RegisteredModelFactory,
+    add_metric,
+    link_dataset,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +48,7 @@ def test_timeline_and_metric_values_keep_exact_aware_utc_times(model):
     assert [(row["version"], row["created_at"]) for row in timeline] == stored
     assert all(row["created_at"].utcoffset() == timedelta(0) for row in timeline)
     assert timeline[2]["created_at"] == datetime(2024, 1, 21, 8, 30, 15, 123_458, tzinfo=UTC)
-    assert set(timeline[0]) == {"id", "version", "created_at", "training_reason", "status"}
+    assert set(timeline[0]) == {"id", "version", "created_at", "training_reason", "status", "sequence"}
 
     values = selectors.metric_values_across_versions(model=model)
     assert [(r["version"], r["created_at"]) for r in values["auc"]] == [
@@ -60,6 +67,16 @@ def test_metric_values_are_read_once_per_model_instance(model):
     assert len(queries.captured_queries) == 2
 
 
+def _metric_reads(queries) -> tuple[list[str], list[str]]:
+    """(reads of the values, fingerprints of them) among the captured queries."""
+    across = [
+        q["sql"]
+        for q in queries.captured_queries
+        if re.match(r'SELECT "catalog_versionmetric"\."key"', q["sql"]) and "catalog_modelversion" in q["sql"]
+    ]
+    return [q for q in across if "COUNT(" not in q], [q for q in across if "COUNT(" in q]
+
+
 def test_model_page_reads_the_metric_values_once_for_charts_and_monitoring(client, manager, model):
     client.force_login(manager)
     with CaptureQueriesContext(connection) as queries:
@@ -67,12 +84,39 @@ def test_model_page_reads_the_metric_values_once_for_charts_and_monitoring(clien
     assert response.status_code == 200
     page = response.content.decode()
     assert 'data-chart="metric-chart-1"' in page and 'data-chart="monitoring-metric-chart"' in page
-    metric_reads = [
-        q["sql"]
-        for q in queries.captured_queries
-        if re.match(r'SELECT "catalog_versionmetric"\."key"', q["sql"]) and "catalog_modelversion" in q["sql"]
+    reads, fingerprints = _metric_reads(queries)
+    assert len(reads) == 1 and len(fingerprints) == 1
+
+
+def test_model_page_charts_metric_values_from_the_cache_until_they_change(client, manager, model):
+    client.force_login(manager)
+
+    def charted(page: str) -> str:
+        scripts = r'<script id="(?:metric|monitoring-metric)-chart[^>]*>(.*?)</script>'
+        return "".join(re.findall(scripts, page))
+
+    first = charted(client.get("/models/ranker/").content.decode())
+    with CaptureQueriesContext(connection) as queries:
+        again = charted(client.get("/models/ranker/").content.decode())
+    reads, fingerprints = _metric_reads(queries)
+    assert reads == [] and len(fingerprints) == 1
+    assert again == first and "0.75" in first
+
+    version = model.versions.get(version="2")
+    changes = [
+        lambda: version.metrics.filter(key="auc").update(value=0.7432),  # a value rewritten
+        lambda: add_metric(version, "recall", [0.9]),  # a metric added
+        lambda: model.versions.filter(pk=version.pk).update(sequence=9),  # versions reordered
+        lambda: model.versions.filter(pk=version.pk).update(created_at=datetime(2023, 5, 6, tzinfo=UTC)),
     ]
-    assert len(metric_reads) == 1
+    for change in changes:
+        before = charted(client.get("/models/ranker/").content.decode())
+        change()
+        with CaptureQueriesContext(connection) as queries:
+            after = charted(client.get("/models/ranker/").content.decode())
+        assert len(_metric_reads(queries)[0]) == 1
+        assert after != before
+    assert "0.7432" in after and "recall" in after and "2023-05-06" in after
 
 
 def _lineage_options(page: str) -> list[tuple[str, bool, str]]:
@@ -110,3 +154,46 @@ def test_a_single_version_has_no_picker(client, manager, scientist):
     client.force_login(manager)
     page = client.get("/models/solo/").content.decode()
     assert 'id="lineage-version"' not in page and "Lineage of v1" in page
+
+
+def test_versions_table_rows_show_aliases_primary_metric_datasets_and_parent(client, manager, model):
+    v1, v2 = model.versions.get(version="1"), model.versions.get(version="2")
+    ModelVersion.objects.filter(pk=v2.pk).update(parent=v1, created_by="priya")
+    ModelAlias.objects.create(model=model, alias="zeta", version=v2)
+    ModelAlias.objects.create(model=model, alias="alpha", version=v2)
+    clicks = DatasetFactory(name="clicks", uri="s3://lake/clicks")
+    views = DatasetFactory(name="views", uri="s3://lake/views")
+    link_dataset(v2, views, "evaluation")
+    link_dataset(v2, clicks, "training")
+    link_dataset(v1, clicks, "training")
+    client.force_login(manager)
+    page = client.get("/models/ranker/").content.decode()
+    body = page[page.index('id="versions"') : page.index('id="lineage"')]
+    rows = body.split("<tr>")[2:]  # after the head row, newest first
+    assert [re.search(r'href="/models/ranker/versions/([^"]+)/">v', row).group(1) for row in rows] == [
+        "rc%20%223%22%20&amp;%20co",
+        "2",
+        "1",
+    ]
+    second = rows[1]
+    assert re.findall(r'chip--alias">@(\w+)<', second) == ["alpha", "zeta"]
+    assert ">0.75<" in second and "by priya" in second
+    assert re.findall(r'href="/datasets/(\d+)/" title="([^"]+)">(\w+)</a>', second) == [  # by role, then name
+        (str(views.pk), "Evaluation: s3://lake/views", "views"),
+        (str(clicks.pk), "Training: s3://lake/clicks", "clicks"),
+    ]
+    assert '<a href="/models/ranker/versions/1/">v1</a>' in second
+    assert "chip--alias" not in rows[2] and '<span class="muted">—</span></td>\n        </tr>' in rows[2]
+
+
+def test_metric_values_with_an_infinity_are_charted_fresh_on_every_request(client, manager, model):
+    """An infinite value (or a NaN, which SQLite cannot store) keeps the fingerprint's sums infinite whatever
+    else changes, so such values are never cached."""
+    model.versions.get(version="1").metrics.filter(key="f1").update(value=float("inf"))
+    assert selectors.metric_values_fingerprint(model=type(model).objects.get(pk=model.pk)) is None
+    client.force_login(manager)
+    client.get("/models/ranker/")
+    model.versions.get(version="2").metrics.filter(key="f1").update(value=0.6789)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/models/ranker/").content.decode()
+    assert len(_metric_reads(queries)[0]) == 1 and "0.6789" in page

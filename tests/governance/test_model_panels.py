@@ -181,3 +181,59 @@ def test_model_panels_read_in_a_fixed_number_of_queries(domain, people, purpose)
     # Relations the view already loaded (input datasets, owners) are not read again.
     assert not [q for q in many if "catalog_registeredmodel_input_datasets" in q]
     assert len(few) <= len(many)
+
+
+def test_model_panels_reuse_what_the_model_page_loaded(domain, people, purpose):  # noqa: F811
+    """Given the page's retraining timeline and lineage version (the latest), the panels show the same and
+    read neither whether a scheduled retrain happened, nor the latest version's training datasets, nor the
+    newest versions again."""
+    model = add_model(4000, domain=domain, people=people, purpose=purpose)
+    user = people["scientist"]
+    v3 = ModelVersion.objects.create(model=model, version="3", created_at=timezone.now(), sequence=3)
+    ModelVersion.objects.filter(pk=v3.pk).update(status="removed")  # not offered to "Run now"
+    alone, html_alone = _panel_queries(user, model.name)
+    model = catalog_selectors.model_detail(user=user, name=model.name)
+    timeline = catalog_selectors.model_retraining_timeline(model=model)
+    latest = model.latest_version.version
+    lineage = catalog_selectors.version_for_lineage(user=user, model=model, version=latest)
+    request = RequestFactory().get(f"/models/{model.name}/")
+    request.user = user
+    template = engines["django"].from_string(
+        '{% include "governance/_model_governance.html" %}{% include "governance/_model_monitoring.html" %}'
+    )
+    context = {"model": model, "request": request, "user": user}
+    with CaptureQueriesContext(connection) as ctx:
+        html = template.render({**context, "timeline": timeline, "lineage_version": lineage})
+    shared = [q["sql"] for q in ctx.captured_queries]
+    assert html.replace(_csrf(html), "") == html_alone.replace(_csrf(html_alone), "")
+    assert "Scheduled retrains on record" in html or "scheduled retrains on record" in html
+    assert len(shared) == len(alone) - 3
+    assert not [q for q in shared if q.startswith('SELECT 1 AS "a" FROM "catalog_modelversion"')]
+    assert not [q for q in shared if q.startswith('SELECT "catalog_versiondataset"')]
+    assert not [q for q in shared if q.startswith('SELECT "catalog_modelversion"')]
+
+
+def _csrf(html: str) -> str:
+    import re
+
+    found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+    return found.group(1) if found else "\0"
+
+
+def test_newest_versions_from_the_timeline_are_those_offered_to_run(domain, people, purpose):  # noqa: F811
+    model = add_model(5000, domain=domain, people=people, purpose=purpose)
+    now = timezone.now()
+    for i in range(3, 26):  # more than the 20 offered; one removed; two sharing a sequence
+        ModelVersion.objects.create(
+            model=model,
+            version=str(i),
+            created_at=now - datetime.timedelta(days=i),
+            sequence=10 if i in (11, 12) else i,
+            status="removed" if i == 24 else "ready",
+        )
+    timeline = catalog_selectors.model_retraining_timeline(model=model)
+    made = catalog_selectors.model_versions_newest(model=model, trainings=timeline, limit=20)
+    read = pages_access.model_versions_for_runs(model=model, limit=20)
+    fields = ("pk", "version", "sequence", "created_at", "model_id")
+    assert [[getattr(v, f) for f in fields] for v in made] == [[getattr(v, f) for f in fields] for v in read]
+    assert "24" not in [v.version for v in made] and len(made) == 20
