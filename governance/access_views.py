@@ -525,6 +525,10 @@ class CampaignDetailView(AccessPage):
 # --- compliance dashboard -------------------------------------------------------------------------------
 
 
+# The compliance dashboard lists this many production models on personal data (uncovered first among them).
+PRODUCTION_ROWS = 50
+
+
 class ComplianceDashboardView(AccessPage):
     template_name = "governance/compliance_dashboard.html"
 
@@ -558,7 +562,8 @@ class ComplianceDashboardView(AccessPage):
                 for g in pages_access.special_category_grants(user=user)
             ],
             campaigns=[campaign_progress(c) for c in access_selectors.campaign_list(user=user)[:10]],
-            production=pages_access.production_personal_data(user=user),
+            production=pages_access.production_personal_data(user=user, limit=PRODUCTION_ROWS),
+            production_rows=PRODUCTION_ROWS,
             expiring_days=EXPIRING_DAYS,
         )
         return context

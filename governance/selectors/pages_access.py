@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -360,10 +361,16 @@ def version_data_uses_many(
     }
 
 
-def production_personal_data(*, user, limit: int = 100) -> list[ProductionDataUse]:
+class ProductionPersonalData(NamedTuple):
+    rows: list[ProductionDataUse]
+    more: bool  # more models than `limit` qualify: rows are the first `limit` by name
+
+
+def production_personal_data(*, user, limit: int = 50) -> ProductionPersonalData:
     """Models in production (the version behind their 'production' alias) trained on personal data, each with
-    whether every such dataset is covered by a grant today (the check version pages and alerts make).
-    Uncovered ones first. A fixed number of queries whatever the number of models."""
+    whether every such dataset is covered by a grant today (the check version pages and alerts make): the
+    first `limit` by name, uncovered ones first, and whether there are more. A fixed number of queries
+    whatever the number of models."""
     personal = VersionDataset.objects.filter(version=OuterRef("version"), role="training").exclude(
         dataset__pii_categories=[]
     )
@@ -373,13 +380,14 @@ def production_personal_data(*, user, limit: int = 100) -> list[ProductionDataUs
         .filter(model__in=catalog_policies.scope(RegisteredModel.objects.all(), user))
         .select_related("model", "model__domain", "version")
         .defer(*(f"model__{f}" for f in _MODEL_DEFERRED))
-        .order_by("model__name", "id")[:limit]
+        .order_by("model__name", "id")[: limit + 1]
     )
+    more, aliases = len(aliases) > limit, aliases[:limit]
     for alias in aliases:
         alias.version.model = alias.model  # the same row: no query for version.model
     uses = version_data_uses_many(versions=[a.version for a in aliases], at=timezone.localdate())
     rows = [ProductionDataUse(alias.model, alias.version, uses[alias.version.pk]) for alias in aliases]
-    return sorted(rows, key=lambda r: (r.covered, r.model.name))
+    return ProductionPersonalData(sorted(rows, key=lambda r: (r.covered, r.model.name)), more)
 
 
 # --- model page: monitoring -----------------------------------------------------------------------------

@@ -358,7 +358,9 @@ def test_compliance_dashboard_lists_cost_the_same_whatever_their_rows(
     assert_constant_queries(client, "/compliance/", seed, rows)
 
 
-def test_compliance_dashboard_answers_what_each_version_page_answers(people, purpose, domain):
+def test_compliance_dashboard_answers_what_each_version_page_answers(
+    people, purpose, domain, client, monkeypatch
+):
     """The batched check (version_data_uses_many) gives, per version, exactly version_data_uses()."""
     from governance.selectors.pages_access import production_personal_data
 
@@ -394,8 +396,17 @@ def test_compliance_dashboard_answers_what_each_version_page_answers(people, pur
     for actor in ("owner", "compliance"):
         access_request_decide(actor=people[actor], request=request, approve=True, reason="Fine.")
 
-    rows = production_personal_data(user=people["compliance"])
+    rows, more = production_personal_data(user=people["compliance"])
     assert [r.model.name for r in rows] == ["batch-2", "batch-3", "batch-0", "batch-1"]  # uncovered first
+    assert more is False
+    first, more = production_personal_data(user=people["compliance"], limit=3)
+    assert more is True and sorted(r.model.name for r in first) == ["batch-0", "batch-1", "batch-2"]
     for row in rows:
         assert row.uses == version_data_uses(version=row.version, at=TODAY)
     assert [r.covered for r in rows] == [False, False, True, True]
+
+    client.force_login(people["compliance"])
+    assert "more are in production" not in client.get("/compliance/").content.decode()
+    monkeypatch.setattr("governance.access_views.PRODUCTION_ROWS", 3)
+    html = client.get("/compliance/").content.decode()
+    assert "The first 3 such models by name" in html and "batch-3" not in html.split('id="production"')[1]
