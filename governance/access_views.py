@@ -525,8 +525,10 @@ class CampaignDetailView(AccessPage):
 # --- compliance dashboard -------------------------------------------------------------------------------
 
 
-# The compliance dashboard lists this many production models on personal data (uncovered first among them).
+# The compliance dashboard lists this many production models on personal data (uncovered first among them),
+# and this many grants per grant card (ending soon, special category); the headline tiles count them all.
 PRODUCTION_ROWS = 50
+GRANT_CARD_ROWS = 20
 
 
 class ComplianceDashboardView(AccessPage):
@@ -555,11 +557,11 @@ class ComplianceDashboardView(AccessPage):
                     "entries": list(g.dataset_entries.all()),
                     "days_left": (g.expiry_date - today).days,
                 }
-                for g in pages_access.grants_expiring(user=user, days=EXPIRING_DAYS)
+                for g in pages_access.grants_expiring(user=user, days=EXPIRING_DAYS, limit=GRANT_CARD_ROWS)
             ],
             special=[
                 {"grant": g, "entries": list(g.dataset_entries.all())}
-                for g in pages_access.special_category_grants(user=user)
+                for g in pages_access.special_category_grants(user=user, limit=GRANT_CARD_ROWS)
             ],
             campaigns=[campaign_progress(c) for c in access_selectors.campaign_list(user=user)[:10]],
             production=pages_access.production_personal_data(user=user, limit=PRODUCTION_ROWS),

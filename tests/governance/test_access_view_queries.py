@@ -358,6 +358,20 @@ def test_compliance_dashboard_lists_cost_the_same_whatever_their_rows(
     assert_constant_queries(client, "/compliance/", seed, rows)
 
 
+def test_compliance_grant_cards_link_to_all_when_cut(client, people, seed_requests, monkeypatch):
+    seed_requests(3, upto="granted")
+    client.force_login(people["compliance"])
+    page = client.get("/compliance/").content.decode()
+    assert "all 3</a>" not in page
+    monkeypatch.setattr("governance.access_views.GRANT_CARD_ROWS", 2)
+    page = client.get("/compliance/").content.decode()
+    expiring = page[page.index('id="expiring"') : page.index('id="production"')]
+    special = page[page.index('id="special"') :]
+    assert len(set(re.findall(r'href="/access/(\d+)/">#', expiring))) == 2
+    assert 'expiring_within_days=30">all 3</a>' in expiring
+    assert 'special_category=true">all 3</a>' in special
+
+
 def test_compliance_dashboard_answers_what_each_version_page_answers(
     people, purpose, domain, client, monkeypatch
 ):
