@@ -1,9 +1,21 @@
+"""Shared by the governance tests. The data-access query-count tests (pages and API) share the people of a
+request, a purpose, requests seeded with everything their rows show, and the check that a list costs the
+same queries with 3 rows as with 20."""
+
+import datetime
+import itertools
+
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from catalog.services import model_create, version_create
 from governance.models import DodItem
+from governance.services.data_access import access_request_create, access_request_decide, purpose_create
 from governance.services.dod import dod_attest
-from tests.factories import DomainFactory
+from portal.roles import Role
+from tests.factories import DatasetFactory, DomainFactory, TeamFactory
 
 
 @pytest.fixture
@@ -51,3 +63,90 @@ def ready_model(scientist, domain, engineer):
     dod_attest(actor=engineer, model=model, item=DodItem.SCALABILITY_REVIEWED, note="2 replicas, 4 GB")
     model.refresh_from_db()
     return model
+
+
+# --- data-access query counts ------------------------------------------------------------------------
+
+SMALL, LARGE = 3, 20
+TODAY = timezone.localdate()
+_serial = itertools.count()
+
+
+def api_rows(response) -> int:
+    return len(response.json()["results"])
+
+
+@pytest.fixture
+def assert_constant_queries(django_assert_num_queries):
+    """check(client, url, seed, count=api_rows): seed(SMALL) rows, count one GET's queries, seed up to LARGE
+    rows and require exactly the same count, with every row in the answer (count(response) -> rows)."""
+
+    def check(client, url, seed, count=api_rows):
+        seed(SMALL)
+        client.get(url)  # warm caches that are per process, not per row
+        with CaptureQueriesContext(connection) as small:
+            response = client.get(url)
+        assert response.status_code == 200, response.content.decode()[:2000]
+        assert count(response) == SMALL
+
+        seed(LARGE - SMALL)
+        with django_assert_num_queries(len(small)):
+            response = client.get(url)
+        assert response.status_code == 200
+        assert count(response) == LARGE
+
+    return check
+
+
+@pytest.fixture
+def people(make_user):
+    return {
+        "requester": make_user(Role.SCIENTIST, username="sara"),
+        "owner": make_user(Role.ENGINEER, username="olga"),
+        "other_owner": make_user(Role.SCIENTIST, username="otto"),
+        "compliance": make_user(Role.COMPLIANCE, username="cora"),
+    }
+
+
+@pytest.fixture
+def purpose(people):
+    return purpose_create(
+        actor=people["compliance"],
+        name="Personalised recommendations",
+        description="Ranking products for a signed-in customer.",
+        allowed_legal_bases=["contract"],
+    )
+
+
+@pytest.fixture
+def seed_requests(people, purpose, domain):
+    """seed(n, upto=None): n requests, each for two datasets of different owners with named columns (two owner
+    steps and a compliance step; one dataset holds health data, a special category). upto="owners" has both
+    owners approve; upto="granted" compliance too."""
+    team = TeamFactory(domain=domain)
+
+    def seed(n, upto=None):
+        for _ in range(n):
+            i = next(_serial)
+            datasets = [
+                DatasetFactory(owner=people["owner"], domain=domain, pii_categories=["behaviour"]),
+                DatasetFactory(owner=people["other_owner"], domain=domain, pii_categories=["health"]),
+            ]
+            request = access_request_create(
+                actor=people["requester"],
+                datasets=[(d, [f"col_{i}", "user_id"]) for d in datasets],
+                purpose=purpose,
+                legal_basis="contract",
+                justification=f"Train ranker number {i}.",
+                start_date=TODAY,
+                expiry_date=TODAY + datetime.timedelta(days=10 + i % 15),
+                dpia_reference=f"DPIA-{i}",
+                team=team,
+            )
+            deciders = {"owners": ("owner", "other_owner"), "granted": ("owner", "other_owner", "compliance")}
+            for actor in deciders.get(upto, ()):
+                access_request_decide(
+                    actor=people[actor], request=request, approve=True, reason="Fine by me."
+                )
+
+    return seed

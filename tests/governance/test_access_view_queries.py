@@ -27,7 +27,6 @@ from governance.services.data_access import (
 )
 from governance.services.monitoring import alert_raise
 from governance.services.work_items import work_item_create
-from portal.roles import Role
 from tests.factories import (
     DatasetFactory,
     ModelVersionFactory,
@@ -38,91 +37,18 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-SMALL, LARGE = 3, 20
+SMALL, LARGE = 3, 20  # as the assert_constant_queries fixture (conftest) seeds
 TODAY = timezone.localdate()
 _serial = itertools.count()
 
 
 def counter(pattern: str):
-    def count(page: str) -> int:
-        return len(set(re.findall(pattern, page)))
+    """Rows of a page: the distinct matches of `pattern` in its HTML."""
+
+    def count(response) -> int:
+        return len(set(re.findall(pattern, response.content.decode())))
 
     return count
-
-
-@pytest.fixture
-def assert_constant_queries(django_assert_num_queries):
-    """check(client, url, seed, count): seed(SMALL) rows, count one GET's queries, seed up to LARGE rows and
-    require exactly the same count, with every row on the page."""
-
-    def check(client, url, seed, count):
-        seed(SMALL)
-        client.get(url)  # warm caches that are per process, not per row
-        with CaptureQueriesContext(connection) as small:
-            response = client.get(url)
-        assert response.status_code == 200, response.content.decode()[:2000]
-        assert count(response.content.decode()) == SMALL
-
-        seed(LARGE - SMALL)
-        with django_assert_num_queries(len(small)):
-            response = client.get(url)
-        assert response.status_code == 200
-        assert count(response.content.decode()) == LARGE
-
-    return check
-
-
-@pytest.fixture
-def people(make_user):
-    return {
-        "requester": make_user(Role.SCIENTIST, username="sara"),
-        "owner": make_user(Role.ENGINEER, username="olga"),
-        "other_owner": make_user(Role.SCIENTIST, username="otto"),
-        "compliance": make_user(Role.COMPLIANCE, username="cora"),
-    }
-
-
-@pytest.fixture
-def purpose(people):
-    return purpose_create(
-        actor=people["compliance"],
-        name="Personalised recommendations",
-        description="Ranking products for a signed-in customer.",
-        allowed_legal_bases=["contract"],
-    )
-
-
-@pytest.fixture
-def seed_requests(people, purpose, domain):
-    """seed(n, upto=None): n requests, each for two datasets of different owners with named columns (two owner
-    steps and a compliance step). upto="owners" has both owners approve; upto="granted" compliance too."""
-    team = TeamFactory(domain=domain)
-
-    def seed(n, upto=None):
-        for _ in range(n):
-            i = next(_serial)
-            datasets = [
-                DatasetFactory(owner=people["owner"], domain=domain, pii_categories=["behaviour"]),
-                DatasetFactory(owner=people["other_owner"], domain=domain, pii_categories=["health"]),
-            ]
-            request = access_request_create(
-                actor=people["requester"],
-                datasets=[(d, [f"col_{i}", "user_id"]) for d in datasets],
-                purpose=purpose,
-                legal_basis="contract",
-                justification=f"Train ranker number {i}.",
-                start_date=TODAY,
-                expiry_date=TODAY + datetime.timedelta(days=10 + i % 15),
-                dpia_reference=f"DPIA-{i}",
-                team=team,
-            )
-            deciders = {"owners": ("owner", "other_owner"), "granted": ("owner", "other_owner", "compliance")}
-            for actor in deciders.get(upto, ()):
-                access_request_decide(
-                    actor=people[actor], request=request, approve=True, reason="Fine by me."
-                )
-
-    return seed
 
 
 REQUEST_ROW = r'href="/access/(\d+)/">Access #'
@@ -343,7 +269,8 @@ def test_compliance_dashboard_lists_cost_the_same_whatever_their_rows(
         seed_requests(n, upto="granted")
         seed_requests(n)
 
-    def rows(page: str) -> int:
+    def rows(response) -> int:
+        page = response.content.decode()
         expiring = page[page.index('id="expiring"') : page.index('id="production"')]
         special = page[page.index('id="special"') :]
         grants = set(re.findall(r'href="/access/(\d+)/">#', expiring))
