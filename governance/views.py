@@ -673,12 +673,9 @@ class DashboardView(GovernancePage):
         )
         more = len(queue) > QUEUE_LIMIT
         queue = queue[:QUEUE_LIMIT]
-        # Keys first: at scale there are always too many models to chart, and loading 81 models with
-        # everything the checklist reads, to show none of them, was a fifth of the page's time.
-        scored = selectors.dod_score_models(domain=context_domain)
-        keys = list(scored.values_list("pk", flat=True)[: DOD_CHART_MAX_MODELS + 1])
-        too_many = len(keys) > DOD_CHART_MAX_MODELS
-        scores = [] if too_many or not keys else selectors.dod_scores(models=scored.filter(pk__in=keys))
+        scores = selectors.dod_scores_up_to(domain=context_domain, limit=DOD_CHART_MAX_MODELS)
+        too_many = scores is None
+        scores = scores or []
         open_work, open_work_counted_at = page_selectors.dashboard_open_work(domain=context_domain)
         type_labels = dict(WorkItemType.choices)
         for row in open_work:
@@ -730,10 +727,7 @@ class PromotionGatesView(GovernancePage):
         raw = self.request.GET.getlist("id")
         if not raw or len(raw) > GATES_FRAGMENT_MAX or not all(_ID.fullmatch(r) for r in raw):
             raise ValidationError({"id": f"Give 1 to {GATES_FRAGMENT_MAX} promotion ids as ?id=1&id=2."})
-        pending = selectors.promotion_list(
-            user=self.request.user, filters={"status": PromotionStatus.PENDING}
-        )
-        promotions = list(pending.filter(pk__in={int(r) for r in raw}))
+        promotions = selectors.pending_promotions(user=self.request.user, ids={int(r) for r in raw})
         gates = gates_evaluate_many(promotions=promotions)
         return {"rows": [(p.pk, gate_summary(gates[p.pk])) for p in promotions]}
 

@@ -20,26 +20,6 @@ def markdown(text: str):
 
 
 @register.filter
-def primary_metric(model):
-    """The latest version's value of the model's primary metric (a VersionMetric), or None.
-
-    Iterates the prefetched `latest_version.metrics` rather than querying.
-    """
-    version = model.latest_version
-    if version is None or not model.primary_metric:
-        return None
-    return version_metric(version, model.primary_metric)
-
-
-@register.filter
-def version_metric(version, key: str):
-    for metric in version.metrics.all():
-        if metric.key == key:
-            return metric
-    return None
-
-
-@register.filter
 def retrain_overdue(model) -> bool:
     return bool(model.next_retrain_due and model.next_retrain_due < timezone.now())
 

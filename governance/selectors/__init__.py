@@ -2,10 +2,19 @@
 serializers only read what these load."""
 
 from .audit import AUDIT_ORDERING, audit_event_list
-from .dod import DOD_SCORE_ORDERING, DodScore, dod_score, dod_score_models, dod_scores, model_dod_score
+from .dod import (
+    DOD_SCORE_ORDERING,
+    DodScore,
+    dod_score,
+    dod_score_models,
+    dod_scores,
+    dod_scores_up_to,
+    model_dod_score,
+)
 from .promotions import (
     TIMELINE_ORDERING,
     model_pending_promotions,
+    pending_promotions,
     production_at,
     promotion_detail,
     promotion_list,
@@ -44,10 +53,12 @@ __all__ = [
     "dod_score",
     "dod_score_models",
     "dod_scores",
+    "dod_scores_up_to",
     "model_dod_score",
     "model_open_work_items",
     "model_pending_promotions",
     "production_at",
+    "pending_promotions",
     "promotion_detail",
     "promotion_list",
     "promotion_model",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
@@ -53,6 +54,14 @@ def promotion_list(*, user, filters=None) -> QuerySet[PromotionRequest]:
     invalid filter value."""
     qs = apply_filterset(PromotionFilter, filters, policies.scope(PromotionRequest.objects.all(), user))
     return _with_relations(qs).order_by(*promotion_ordering(filters))
+
+
+def pending_promotions(*, user, ids: Iterable[int]) -> list[PromotionRequest]:
+    """Those of the promotions `ids` that are pending and the user may see, loaded as promotion_list() loads
+    them (gates_evaluate_many reads them), in its order; unknown or decided ids are left out."""
+    return list(
+        promotion_list(user=user, filters={"status": PromotionStatus.PENDING}).filter(pk__in=set(ids))
+    )
 
 
 def promotion_detail(*, user, pk: int) -> PromotionRequest:

@@ -12,7 +12,7 @@ from governance.filters import sla_q
 from governance.models import ApplyStatus, PromotionRequest, PromotionStatus, SlaState, WorkItem
 from governance.services.work_items import work_item_create, work_item_transition
 from portal.roles import Role
-from tests.factories import RegisteredModelFactory
+from tests.factories import DomainFactory, RegisteredModelFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -147,3 +147,28 @@ def test_dod_scores_per_domain(ready_model, domain):
     scores = selectors.dod_scores(domain=domain)
     assert [(s.model.name, s.report.passed, s.report.total) for s in scores] == [("recs-ranker", 7, 8)]
     assert {s.model.name for s in selectors.dod_scores()} == {"recs-ranker", "other-domain-model"}
+
+
+def test_dod_scores_up_to_a_limit(ready_model, domain, django_assert_max_num_queries):
+    RegisteredModelFactory(name="other-domain-model")
+    assert [s.model.name for s in selectors.dod_scores_up_to(domain=domain, limit=1)] == ["recs-ranker"]
+    assert {s.model.name for s in selectors.dod_scores_up_to(limit=2)} == {
+        "recs-ranker",
+        "other-domain-model",
+    }
+    with django_assert_max_num_queries(1):  # too many: counted, nothing loaded
+        assert selectors.dod_scores_up_to(limit=1) is None
+    assert selectors.dod_scores_up_to(domain=DomainFactory(slug="empty"), limit=5) == []
+
+
+def test_pending_promotions_by_id(ready_model, scientist, engineer):
+    from governance.services.promotions import promotion_reject, promotion_request
+
+    v2 = ready_model.versions.get(version="2")
+    first = promotion_request(
+        actor=scientist, version=v2, target="production", justification="Better AUC here."
+    )
+    second = promotion_request(actor=scientist, version=v2, target="staging", justification="Shadow traffic.")
+    promotion_reject(actor=engineer, promotion=first, comment="Holdout set too small.")
+    found = selectors.pending_promotions(user=engineer, ids=[first.pk, second.pk, 10**9])
+    assert [p.pk for p in found] == [second.pk]
