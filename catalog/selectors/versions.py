@@ -149,8 +149,8 @@ def metric_values_fingerprint(*, model) -> str | None:
         .order_by("key")
         .values_list("key", "n", "total", "weighted", "placed", "dated")
     )
-    finite = all(math.isfinite(x) for row in rows for x in (row[2], row[3], row[5]))
-    digest = hashlib.sha256(repr((model.pk, rows)).encode()).hexdigest()[:40] if finite else None
+    finite = _all_finite(x for row in rows for x in (row[2], row[3], row[5]))
+    digest = _digest((model.pk, rows)) if finite else None
     model.__dict__["_metric_values_fingerprint"] = digest
     return digest
 
@@ -163,8 +163,7 @@ def metric_values_derived(*, model, name: str, params: tuple, derive: Callable[[
     fingerprint = metric_values_fingerprint(model=model)
     if fingerprint is None:
         return derive(metric_values_across_versions(model=model))
-    digest = hashlib.sha256(repr((name, params)).encode()).hexdigest()[:24]
-    cache_key = f"catalog:across-versions:{model.pk}:{fingerprint}:{digest}"
+    cache_key = f"catalog:across-versions:{model.pk}:{fingerprint}:{_digest((name, params))}"
     result = cache.get(cache_key, _MISSING)
     if result is _MISSING:
         result = derive(metric_values_across_versions(model=model))
@@ -245,12 +244,23 @@ def metric_history_sampled(*, version: ModelVersion, limit: int = MAX_POINTS) ->
 
 
 def _history_cache_key(version_id: int, key: str, limit: int, fingerprint: tuple) -> str | None:
-    """None (not cached) for a series with a NaN or infinite sum. Hashed: metric keys may hold
-    characters and lengths that cache backends refuse in keys."""
-    if not all(math.isfinite(x) for x in fingerprint[2:]):
+    """None (not cached) for a series with a NaN or infinite sum."""
+    if not _all_finite(fingerprint[2:]):
         return None
-    digest = hashlib.sha256(repr((key, limit, fingerprint)).encode()).hexdigest()[:40]
-    return f"catalog:metric-history:{version_id}:{digest}"
+    return f"catalog:metric-history:{version_id}:{_digest((key, limit, fingerprint))}"
+
+
+# The fingerprints above key cached derivations of metric data (histories as charted, charts across versions).
+def _digest(value) -> str:
+    """A short stable digest of `value`'s repr: metric keys may hold characters and lengths that cache
+    backends refuse in keys."""
+    return hashlib.sha256(repr(value).encode()).hexdigest()[:40]
+
+
+def _all_finite(sums) -> bool:
+    """False when a fingerprint sum is NaN or infinite: it then stays so whatever else changes, so it cannot
+    tell one state of the data from another, and nothing keyed on it may be cached."""
+    return all(math.isfinite(x) for x in sums)
 
 
 def _metric_points(*, version: ModelVersion, keys: list[str]) -> dict[str, list[tuple[int, float]]]:
