@@ -83,8 +83,12 @@ class ApiView(GenericAPIView):
         data = serializer_class(instance, context={**self.get_serializer_context(), **context}).data
         return Response(data, status=status_code)
 
-    def respond_page(self, serializer_class, queryset):
+    def respond_page(self, serializer_class, queryset, *, load=None):
+        """One page of `queryset`, serialized. `load(rows)`, if given, adds what the rows show from other
+        tables for that page only (e.g. catalog.selectors.model_list_load) before serialization."""
         page = self.paginate_queryset(queryset)
+        if load is not None:
+            page = load(list(page))
         data = serializer_class(page, many=True, context=self.get_serializer_context()).data
         return self.get_paginated_response(data)
 

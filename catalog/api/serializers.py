@@ -34,7 +34,7 @@ from ..models import (
     TrainingReason,
     VersionStatus,
 )
-from ..selectors import MODEL_SORTS, model_list_load
+from ..selectors import MODEL_SORTS
 
 CLOCK_SKEW = timedelta(days=1)
 
@@ -303,18 +303,8 @@ class CodeVersionOutput(serializers.Serializer):
     repository = serializers.CharField(source="code_repository")
 
 
-class _ModelPage(serializers.ListSerializer):
-    def to_representation(self, data):
-        models = list(data.all() if hasattr(data, "all") else data)
-        return super().to_representation(model_list_load(models))
-
-
 class ModelListOutput(serializers.Serializer):
-    """One row of the model list: reads what selectors.model_list and model_list_load (run for the page by
-    the list serializer) load."""
-
-    class Meta:
-        list_serializer_class = _ModelPage
+    """One row of the model list: reads what selectors.model_list and, for the page, model_list_load load."""
 
     name = serializers.CharField()
     url = serializers.SerializerMethodField()
@@ -426,9 +416,6 @@ class ModelListOutput(serializers.Serializer):
 
 class ModelDetailOutput(ModelListOutput):
     """One model as selectors.model_detail loads it (aliases with their versions)."""
-
-    class Meta:
-        list_serializer_class = serializers.ListSerializer
 
     description_html = serializers.SerializerMethodField()
     intended_use = serializers.CharField()

@@ -69,7 +69,7 @@ class ModelListCreateApi(ApiView):
         params = self.validated(s.ModelListParams, request.query_params)
         self.sort = params.validated_data.get("sort") or DEFAULT_MODEL_SORT
         models = selectors.model_list(user=request.user, filters=request.query_params)
-        return self.respond_page(s.ModelListOutput, models)
+        return self.respond_page(s.ModelListOutput, models, load=selectors.model_list_load)
 
     @extend_schema(
         operation_id="models_create",
