@@ -388,3 +388,26 @@ def test_compliance_reads_the_audit_trail(live_server, organisation, signed_in_p
     )
     screenshot(page, "audit-02-filtered")
     assert_no_js_errors(page)
+
+
+def test_queue_rows_keep_their_links_when_the_gates_do_not_come(live_server, organisation, signed_in_page):
+    """The gates fragment answers without a row (decided meanwhile) or fails: each slot keeps its link to the
+    request's own gates and says why."""
+    people, _ = organisation
+    page, base = signed_in_page(people["eric"]), live_server.url
+    slots = page.locator("#queue [data-gates-slot] a")
+
+    page.route("**/promotions/gates/**", lambda route: route.fulfill(status=200, body=""))
+    page.goto(base + "/dashboards/")
+    page.wait_for_function("!document.querySelector('#queue tbody[aria-busy]')", timeout=10_000)
+    assert slots.all_inner_texts() == ["Decided meanwhile: open the request"] * 2
+    assert all(
+        re.search(r"/promotions/\d+/#gates$", h) for h in slots.evaluate_all("a => a.map(x => x.href)")
+    )
+
+    page.unroute("**/promotions/gates/**")
+    page.route("**/promotions/gates/**", lambda route: route.fulfill(status=500, body="boom"))
+    page.goto(base + "/dashboards/")
+    page.wait_for_function("!document.querySelector('#queue tbody[aria-busy]')", timeout=10_000)
+    assert slots.all_inner_texts() == ["Gates could not be loaded: open the request"] * 2
+    page.js_errors.messages.clear()  # the browser logs the refused fetch; that is this test's point
