@@ -302,9 +302,9 @@ def test_engineer_reads_the_queue(live_server, organisation, signed_in_page, scr
     assert "next-best-offer v2 → production" in queue.inner_text()
     assert "MLflow answered 503" in queue.locator("section.card:has(#failures-heading)").inner_text()
     # The gates arrive after the first paint and replace each row's "Checking gates…" link.
-    page.wait_for_function(
-        "document.querySelectorAll('#queue [data-gates-slot] .gate-summary').length === 2", timeout=10_000
-    )
+    # Locator waits, not wait_for_function: its polling evaluates a string, which the page's CSP refuses.
+    page.locator("#queue tbody[aria-busy]").wait_for(state="detached", timeout=10_000)
+    assert queue.locator("[data-gates-slot] .gate-summary").count() == 2
     assert "Checking gates" not in queue.inner_text()
     summaries = queue.locator("[data-gates-slot] .gate-summary")
     assert all(re.search(r"\d/5 pass", t) for t in summaries.all_inner_texts())
@@ -399,7 +399,7 @@ def test_queue_rows_keep_their_links_when_the_gates_do_not_come(live_server, org
 
     page.route("**/promotions/gates/**", lambda route: route.fulfill(status=200, body=""))
     page.goto(base + "/dashboards/")
-    page.wait_for_function("!document.querySelector('#queue tbody[aria-busy]')", timeout=10_000)
+    page.locator("#queue tbody[aria-busy]").wait_for(state="detached", timeout=10_000)
     assert slots.all_inner_texts() == ["Decided meanwhile: open the request"] * 2
     assert all(
         re.search(r"/promotions/\d+/#gates$", h) for h in slots.evaluate_all("a => a.map(x => x.href)")
@@ -408,6 +408,6 @@ def test_queue_rows_keep_their_links_when_the_gates_do_not_come(live_server, org
     page.unroute("**/promotions/gates/**")
     page.route("**/promotions/gates/**", lambda route: route.fulfill(status=500, body="boom"))
     page.goto(base + "/dashboards/")
-    page.wait_for_function("!document.querySelector('#queue tbody[aria-busy]')", timeout=10_000)
+    page.locator("#queue tbody[aria-busy]").wait_for(state="detached", timeout=10_000)
     assert slots.all_inner_texts() == ["Gates could not be loaded: open the request"] * 2
     page.js_errors.messages.clear()  # the browser logs the refused fetch; that is this test's point
