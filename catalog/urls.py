@@ -7,6 +7,7 @@ app_name = "catalog"
 urlpatterns = [
     path("", views.ModelListView.as_view(), name="model-list"),
     path("models/<str:name>/", views.ModelDetailView.as_view(), name="model-detail"),
+    path("models/<str:name>/panels/<slug:panel>/", views.ModelPanelView.as_view(), name="model-panel"),
     path(
         "models/<str:name>/versions/<str:version>/", views.VersionDetailView.as_view(), name="version-detail"
     ),

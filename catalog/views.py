@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import html
 import json
-from urllib.parse import quote
+from dataclasses import dataclass
+from urllib.parse import quote, urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -20,6 +21,7 @@ from django.utils.safestring import mark_safe
 from django.views import View
 from django.views.generic import TemplateView
 
+from portal.fragments import FragmentMixin
 from portal.pagination import keyset_paginate, parse_page_size, querystring_with
 from portal.reversing import url_maker
 
@@ -206,54 +208,68 @@ def model_list_rows(models) -> list[dict]:
     return rows
 
 
-def _version_options(labels: list[str], selected: str) -> str:
+def _version_options(labels: list[str]) -> str:
     """The lineage picker's <option>s, newest first. Built here: a template loop over a 1,000-version
-    model's labels was the largest part of its page's rendering. The standard library's escape() is
-    Django's without a SafeString per label (half the time of this loop)."""
+    model's labels was the largest part of its rendering. The standard library's escape() is Django's
+    without a SafeString per label (half the time of this loop)."""
     return mark_safe(  # noqa: S308 - every label is escaped
-        "".join(
-            f'<option value="{e}"{" selected" if label == selected else ""}>v{e}</option>'
-            for label in labels
-            for e in (html.escape(label),)
-        )
+        "".join(f'<option value="{e}">' for label in labels for e in (html.escape(label),))
     )
 
 
+@dataclass(frozen=True)
+class ModelPanel:
+    """A part of the model page loaded after its first paint (ModelPanelView, static/js/fragments.js)."""
+
+    title: str
+    template: str
+    params: tuple[str, ...] = ()  # the model page's query parameters the part reads
+    # Governance (its definition of done) and the registry part read the sources, owners and input
+    # datasets: model_detail(). The others need the model alone: model_core().
+    full_model: bool = False
+
+
+# In page order; the key is the URL segment and the id of the part's <section> (links point at #<key>).
+MODEL_PANELS = {
+    "registry": ModelPanel("Registry & contract", "catalog/_model_registry.html", full_model=True),
+    "governance": ModelPanel(
+        "Governance", "governance/_model_governance.html", ("production_on",), full_model=True
+    ),
+    "monitoring": ModelPanel("Monitoring", "governance/_model_monitoring.html"),
+    "metrics": ModelPanel("Offline metrics across versions", "catalog/panels/model_metrics.html"),
+    "lineage": ModelPanel("Lineage", "catalog/panels/model_lineage.html", ("version", "versions_cursor")),
+    "retraining": ModelPanel("Retraining timeline", "catalog/panels/model_retraining.html"),
+}
+
+
+def model_panel_slots(model, query) -> dict[str, dict]:
+    """Where each panel goes on the model page: its id, title and URL with the page's parameters it reads
+    (the lineage's version, the governance's date), so a form inside a panel, which submits to the model
+    page, reaches its panel."""
+    slots = {}
+    for key, panel in MODEL_PANELS.items():
+        url = reverse("catalog:model-panel", args=[model.name, key])
+        params = {p: query[p] for p in panel.params if query.get(p)}
+        slots[key] = {"id": key, "title": panel.title, "url": f"{url}?{urlencode(params)}" if params else url}
+    return slots
+
+
 class ModelDetailView(CatalogPage):
+    """The model's first paint: what it is, its card, owners, registry and the versions table. The charts,
+    lineage, governance and monitoring come after it, each from ModelPanelView: on a model with a thousand
+    versions they cost several times the rest of the page."""
+
     template_name = "catalog/model_detail.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        model = self.model = selectors.model_detail(user=self.request.user, name=kwargs["name"])
-        timeline = selectors.model_retraining_timeline(model=model)
+        model = self.model = selectors.model_overview(user=self.request.user, name=kwargs["name"])
         now = timezone.now()
-        metric_charts = selectors.metric_values_derived(
-            model=model,
-            name="metric_across_versions_figures",
-            params=(model.primary_metric, model.primary_metric_goal),
-            derive=lambda values: charts.metric_across_versions_figures(
-                values, primary_metric=model.primary_metric, goal=model.primary_metric_goal
-            ),
-        )
-        for i, item in enumerate(metric_charts, start=1):
-            item["element_id"] = f"metric-chart-{i}"
         context.update(
             model=model,
             owners=list(model.ownerships.all()),
             aliases=list(model.aliases.all()),
-            timeline=timeline,
-            lineage_choice_count=len(timeline),
-            version_options=_version_options(
-                [row["version"] for row in reversed(timeline)],
-                self.request.GET.get("version", "")
-                or (model.latest_version.version if model.latest_version else ""),
-            ),
-            metric_charts=metric_charts,
-            timeline_chart=charts.retraining_timeline_figure(
-                timeline, next_due=model.next_retrain_due, now=now, every_days=model.retrain_every_days
-            )
-            if timeline
-            else None,
+            slots=model_panel_slots(model, self.request.GET),
             overdue_days=(now - model.next_retrain_due).days
             if model.next_retrain_due and model.next_retrain_due < now
             else None,
@@ -263,7 +279,6 @@ class ModelDetailView(CatalogPage):
                 ("Ethical considerations", model.ethical_considerations),
             ],
         )
-        context.update(model_registry_context(model))
         return context
 
     def get_page_data(self) -> dict:
@@ -280,15 +295,6 @@ class ModelDetailView(CatalogPage):
         data["version_rows"] = self.version_rows(
             selectors.model_versions_table_load(data["versions"]["page"].items, model=model)
         )
-        chosen = self.request.GET.get("version", "")
-        label = chosen or (model.latest_version.version if model.latest_version else "")
-        if label:
-            try:
-                version = selectors.version_for_lineage(user=self.request.user, model=model, version=label)
-            except Http404:
-                raise ValidationError({"version": f"{model.name} has no version {label!r}."}) from None
-            data["lineage_version"] = version
-            data["lineage_svg"] = lineage_svg(selectors.version_lineage(version=version))
         return data
 
     def version_rows(self, versions) -> list[dict]:
@@ -309,6 +315,97 @@ class ModelDetailView(CatalogPage):
             }
             for v in versions
         ]
+
+
+class ModelPanelView(FragmentMixin, CatalogPage):
+    """One of MODEL_PANELS: bare for the model page's fragments.js, or on a page of its own."""
+
+    def get_fragment_template(self) -> str:
+        return self.panel.template
+
+    def get_context_data(self, **kwargs):
+        self.panel = MODEL_PANELS.get(kwargs["panel"])
+        if self.panel is None:
+            raise Http404("No such part of a model page.")
+        context = super().get_context_data(**kwargs)
+        load = selectors.model_detail if self.panel.full_model else selectors.model_core
+        model = self.model = load(user=self.request.user, name=kwargs["name"])
+        context.update(
+            model=model,
+            fragment_title=self.panel.title,
+            fragment_crumbs=[
+                ("Catalog", reverse("catalog:model-list")),
+                (model.domain.name, reverse("catalog:domain-detail", args=[model.domain.slug])),
+                (model.name, reverse("catalog:model-detail", args=[model.name])),
+            ],
+            overdue_days=(timezone.now() - model.next_retrain_due).days
+            if model.next_retrain_due and model.next_retrain_due < timezone.now()
+            else None,
+        )
+        # What the part shows whatever the query says; get_page_data() what depends on it (and may fail).
+        context.update(getattr(self, f"{kwargs['panel']}_context", dict)())
+        return context
+
+    def get_page_data(self) -> dict:
+        return getattr(self, f"{self.kwargs['panel']}_data", dict)()
+
+    def registry_data(self) -> dict:
+        return model_registry_context(self.model)
+
+    def metrics_data(self) -> dict:
+        model = self.model
+        metric_charts = selectors.metric_values_derived(
+            model=model,
+            name="metric_across_versions_figures",
+            params=(model.primary_metric, model.primary_metric_goal),
+            derive=lambda values: charts.metric_across_versions_figures(
+                values, primary_metric=model.primary_metric, goal=model.primary_metric_goal
+            ),
+        )
+        for i, item in enumerate(metric_charts, start=1):
+            item["element_id"] = f"metric-chart-{i}"
+        return {"metric_charts": metric_charts}
+
+    def retraining_data(self) -> dict:
+        model = self.model
+        timeline = selectors.model_retraining_timeline(model=model)
+        return {
+            "timeline_chart": charts.retraining_timeline_figure(
+                timeline,
+                next_due=model.next_retrain_due,
+                now=timezone.now(),
+                every_days=model.retrain_every_days,
+            )
+            if timeline
+            else None
+        }
+
+    def lineage_context(self) -> dict:
+        """The picker, shown also when the version asked for does not exist (lineage_data's error)."""
+        model = self.model
+        chosen = self.request.GET.get("version", "")
+        labels = selectors.model_version_labels(model=model)
+        return {
+            "lineage_label": chosen or (model.latest_version.version if model.latest_version else ""),
+            "version_options": _version_options(labels),
+            "lineage_choice_count": len(labels),
+        }
+
+    def lineage_data(self) -> dict:
+        model = self.model
+        label = self.request.GET.get("version", "") or (
+            model.latest_version.version if model.latest_version else ""
+        )
+        if not label:
+            return {}
+        try:
+            version = selectors.version_for_lineage(user=self.request.user, model=model, version=label)
+        except Http404:
+            raise ValidationError({"version": f"{model.name} has no version {label!r}."}) from None
+        return {
+            "lineage_version": version,
+            "lineage_svg": lineage_svg(selectors.version_lineage(version=version)),
+        }
 
 
 class VersionDetailView(CatalogPage):

@@ -19,7 +19,6 @@ from ..models import (
     Team,
     VersionDataset,
     VersionMetric,
-    VersionStatus,
 )
 from ._dates import as_text, parse_timestamp
 from ._filtering import apply_filterset
@@ -185,6 +184,35 @@ def model_detail(*, user, name: str) -> RegisteredModel:
     return get_object_or_404(qs, name=name)
 
 
+def model_overview(*, user, name: str) -> RegisteredModel:
+    """What the model page's first paint shows: model_detail() without the registry and manifest sources
+    and the input datasets (the page's registry part, loaded after it, reads those)."""
+    qs = (
+        policies.scope(RegisteredModel.objects.all(), user)
+        .select_related("domain", "team", "source", "latest_version")
+        .prefetch_related(
+            "tags",
+            Prefetch("ownerships", queryset=ModelOwner.objects.select_related("user")),
+            Prefetch(
+                "aliases",
+                queryset=ModelAlias.objects.select_related("version").only(
+                    "model", "alias", "version__version"
+                ),
+            ),
+        )
+    )
+    return get_object_or_404(qs, name=name)
+
+
+def model_core(*, user, name: str) -> RegisteredModel:
+    """The model with its domain and latest version, nothing more: for the parts of its page that show
+    charts or lineage and check no permission beyond seeing it."""
+    return get_object_or_404(
+        policies.scope(RegisteredModel.objects.all(), user).select_related("domain", "latest_version"),
+        name=name,
+    )
+
+
 def model_versions(*, model: RegisteredModel) -> QuerySet[ModelVersion]:
     """Versions newest first, with aliases, metrics and linked datasets loaded."""
     return (
@@ -274,24 +302,10 @@ def model_retraining_timeline(*, model: RegisteredModel) -> list[dict]:
     ]
 
 
-# In ModelVersion's field order, which Model.from_db() takes the values in.
-NEWEST_VERSION_FIELDS = ("id", "model_id", "version", "created_at", "sequence")
-
-
-def model_versions_newest(*, model: RegisteredModel, trainings: list[dict], limit: int) -> list[ModelVersion]:
-    """The model's newest `limit` versions that are not removed, newest (highest sequence) first, made from
-    its model_retraining_timeline() rows without a query: instances with only NEWEST_VERSION_FIELDS
-    loaded, as governance's model_versions_for_runs() reads them."""
-    kept = sorted(
-        (t for t in trainings if t["status"] != VersionStatus.REMOVED),
-        key=lambda t: (t["sequence"], t["id"]),
-        reverse=True,
-    )[:limit]
-    return [
-        ModelVersion.from_db(
-            ModelVersion.objects.db,
-            NEWEST_VERSION_FIELDS,
-            (t["id"], model.pk, t["version"], t["created_at"], t["sequence"]),
-        )
-        for t in kept
-    ]
+def model_version_labels(*, model: RegisteredModel) -> list[str]:
+    """The labels of the model's versions, newest training first (the lineage picker's choices)."""
+    return list(
+        ModelVersion.objects.filter(model=model)
+        .order_by("-created_at", "-id")
+        .values_list("version", flat=True)
+    )

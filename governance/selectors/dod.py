@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from catalog import policies as catalog_policies
-from catalog.models import DatasetRole, Domain, ModelVersion, RegisteredModel, TrainingReason
+from catalog.models import Domain, RegisteredModel
 
 from ..services.dod import DodReport, dod_evaluate, dod_load, dod_queryset
 
@@ -56,31 +56,8 @@ def dod_score(*, user, name: str) -> DodScore:
     return DodScore(model, dod_evaluate(model=model))
 
 
-def model_dod_score(
-    *,
-    model: RegisteredModel,
-    trainings: Sequence[dict] | None = None,
-    loaded_version: ModelVersion | None = None,
-) -> DodScore:
-    """The checklist of a model the caller already loaded and scoped (the catalog's model page): reuses its
-    latest version, input datasets and owners, and reads the rest without a second read of the model.
-
-    The model page has more of it loaded, each worth a query here: `trainings`, every version's training
-    reason (its retraining timeline), tells whether a scheduled retrain happened, and `loaded_version`, a
-    version of the model with its dataset links loaded (the one whose lineage it draws), gives the latest
-    version's training datasets when it is the latest."""
-    if trainings is not None:
-        model._has_scheduled_retrain = any(
-            t["training_reason"] == TrainingReason.SCHEDULED for t in trainings
-        )
-    latest = model.latest_version
-    if (
-        latest is not None
-        and loaded_version is not None
-        and loaded_version.pk == latest.pk
-        and "dataset_links" in getattr(loaded_version, "_prefetched_objects_cache", {})
-    ):
-        latest.training_dataset_links = [
-            link for link in loaded_version.dataset_links.all() if link.role == DatasetRole.TRAINING
-        ]
+def model_dod_score(*, model: RegisteredModel) -> DodScore:
+    """The checklist of a model the caller already loaded and scoped (the model page's governance part):
+    reuses its latest version, input datasets and owners, and reads the rest without a second read of the
+    model."""
     return DodScore(model, dod_evaluate(model=dod_load(model)))

@@ -47,7 +47,6 @@ from ..models import (
 )
 from ..services.data_access import DataUse, data_uses_evaluate
 from .data_access import _STEP_RANK
-from .monitoring import _with_alert_data
 
 DATASET_CHOICES_MAX = 2000
 # Age buckets of the compliance dashboard's pending-request chart: (label, up to this many days).
@@ -437,13 +436,16 @@ def model_verification_matrix(
 
 
 def model_alerts(*, user, model: RegisteredModel, resolved_limit: int = 5) -> dict[str, list[Alert]]:
-    """The model's active alerts (worst first) and its most recently resolved ones."""
-    qs = _with_alert_data(policies.scope(Alert.objects.filter(model=model), user))
+    """The model's active alerts (worst first) and its most recently resolved ones, with their incident
+    (the model page's monitoring part shows nothing else of them)."""
+    qs = policies.scope(Alert.objects.filter(model=model), user).select_related("incident")
     active = sorted(
         qs.filter(state__in=ACTIVE_STATES).order_by("-last_seen", "-id"),
         key=lambda a: {"critical": 0, "warning": 1}.get(a.severity, 2),
     )
     resolved = list(qs.filter(state=AlertState.RESOLVED).order_by("-resolved_at", "-id")[:resolved_limit])
+    for alert in (*active, *resolved):
+        alert.model = model
     return {"active": active, "resolved": resolved}
 
 

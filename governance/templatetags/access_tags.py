@@ -129,11 +129,10 @@ def version_data_use_for(context, version):
 
 
 @register.simple_tag(takes_context=True)
-def model_monitoring(context, model, trainings=None) -> dict:
+def model_monitoring(context, model) -> dict:
     """templates/governance/_model_monitoring.html: the model's alerts, its verification scripts with the
     newest run on recent versions, the prediction and retraining-variance charts, and what the user may do.
-    `trainings`, the model's retraining timeline when the page loaded it, gives the newest versions without
-    a query (a template passes "" when its context lacks it)."""
+    """
     request = context["request"]
     user = request.user
     today = timezone.localdate()
@@ -157,11 +156,7 @@ def model_monitoring(context, model, trainings=None) -> dict:
     can_edit = catalog_policies.can_edit_model(user, model)
     latest = stats.series[-1] if stats.series else None
     # The "Run now" choices (the newest 20) also give the verification matrix its newest versions.
-    run_versions = (
-        catalog_selectors.model_versions_newest(model=model, trainings=trainings, limit=RUN_VERSIONS)
-        if trainings
-        else pages_access.model_versions_for_runs(model=model, limit=RUN_VERSIONS)
-    )
+    run_versions = pages_access.model_versions_for_runs(model=model, limit=RUN_VERSIONS)
     charts = [
         c
         for c in (
@@ -195,7 +190,4 @@ def model_monitoring(context, model, trainings=None) -> dict:
         else None,
         "charts": charts,
         "prediction_days": PREDICTION_DAYS,
-        # model_detail.html loads the chart scripts only when it draws charts of its own.
-        "needs_chart_scripts": bool(charts)
-        and not (context.get("metric_charts") or context.get("timeline_chart")),
     }

@@ -81,17 +81,13 @@ def may_request_promotion(context, model) -> bool:
 
 
 @register.simple_tag(takes_context=True)
-def model_governance(context, model, trainings=None, loaded_version=None) -> dict:
+def model_governance(context, model) -> dict:
     """Everything templates/governance/_model_governance.html shows for `model`: its definition of done,
     open work, pending promotions, the promotion timeline, the answer to "what was in production on", and
-    what the user may do. A fixed number of queries, fewer with what the model page loaded
-    (`trainings` and `loaded_version`, see selectors.model_dod_score)."""
+    what the user may do. A fixed number of queries on top of catalog.selectors.model_detail()."""
     request = context["request"]
     user = request.user
-    # A template passes "" for what its context lacks (another page, or the model page's error state).
-    score = selectors.model_dod_score(
-        model=model, trainings=trainings or None, loaded_version=loaded_version or None
-    )
+    score = selectors.model_dod_score(model=model)
     open_items = selectors.model_open_work_items(
         user=user,
         model=model,

@@ -1,5 +1,7 @@
 /* Draws every Plotly figure on the page. The server renders <div data-chart="ID"> next to a
-   <script type="application/json" id="ID"> (Django's json_script), so no inline script is needed. */
+   <script type="application/json" id="ID"> (Django's json_script), so no inline script is needed.
+   Parts of a page loaded later (fragments.js) announce themselves with "fragment:loaded"; their charts
+   are drawn then. */
 (function () {
   "use strict";
 
@@ -11,6 +13,9 @@
   };
 
   function draw(el) {
+    if (el.classList.contains("is-rendered")) {
+      return;
+    }
     var source = document.getElementById(el.getAttribute("data-chart"));
     if (!source || !window.Plotly) {
       return;
@@ -29,16 +34,22 @@
     window.Plotly.newPlot(plot, figure.data || [], figure.layout || {}, CONFIG);
   }
 
-  function drawAll() {
-    var charts = document.querySelectorAll("[data-chart]");
+  function drawAll(root) {
+    var charts = (root && root.querySelectorAll ? root : document).querySelectorAll("[data-chart]");
     for (var i = 0; i < charts.length; i++) {
       draw(charts[i]);
     }
   }
 
+  document.addEventListener("fragment:loaded", function (event) {
+    drawAll(event.target);
+  });
+
   if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", drawAll);
+    document.addEventListener("DOMContentLoaded", function () {
+      drawAll(document);
+    });
   } else {
-    drawAll();
+    drawAll(document);
   }
 })();

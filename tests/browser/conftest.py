@@ -59,7 +59,8 @@ def browser(django_db_setup, django_db_blocker):
 class PageErrors:
     """Uncaught exceptions and console errors on one page. A deliberate visit to a 4xx/5xx page logs
     "Failed to load resource" for that document; the test asserts those statuses itself, so they do not
-    count. Anything else (a script that throws, a CSP refusal, a missing static file) does."""
+    count. Nor does a part of a page (fragments.js) answering 400: that answer is a field message the page
+    shows. Anything else (a script that throws, a CSP refusal, a missing static file) does."""
 
     def __init__(self, page):
         self.page = page
@@ -75,7 +76,10 @@ class PageErrors:
             self.messages.append((f"{message.text} on {self.page.url}", url))
 
     def _response(self, response) -> None:
-        if response.status >= 400 and response.request.resource_type == "document":
+        request = response.request
+        if response.status >= 400 and request.resource_type == "document":
+            self.failed_documents.add(response.url)
+        elif response.status == 400 and request.headers.get("x-fragment") == "1":
             self.failed_documents.add(response.url)
 
     def errors(self) -> list[str]:

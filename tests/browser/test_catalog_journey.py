@@ -200,16 +200,34 @@ def test_manager_searches_opens_model_and_sees_charts_and_lineage(
     assert "churn-predictor" in rows.first.inner_text()
     screenshot(page, "catalog-03-catalog-search")
 
-    # The model page: metric chart drawn by Plotly, lineage SVG drawn by the server.
+    # The model page: its parts arrive after the first paint (fragments.js): metric charts drawn by Plotly,
+    # the lineage SVG drawn by the server, governance and monitoring.
     page.click("table.data tbody a:has-text('churn-predictor')")
     page.wait_for_url(base + "/models/churn-predictor/")
     page.wait_for_selector("[data-chart='metric-chart-1'] .js-plotly-plot .main-svg")
     page.wait_for_selector("[data-chart='retraining-chart'] .js-plotly-plot .main-svg")
     assert page.locator("[data-chart='metric-chart-1'] .gtitle").text_content().startswith("auc")
     lineage = page.locator("#lineage svg.lineage-svg")
-    assert lineage.is_visible()
+    lineage.wait_for()
     assert "customers_daily" in lineage.inner_html()
+    page.locator("#governance .checklist").wait_for()
+    page.locator("#monitoring h3#mon-alerts-heading").wait_for()
+    assert page.locator("[data-fragment-src]").count() == 0  # every placeholder was replaced
     screenshot(page, "catalog-04-model")
+
+    # The lineage picker is a field with every version as a suggestion; a label that is no version is
+    # refused in the lineage part, with the page around it intact.
+    page.fill("#lineage-version", "5")
+    page.click("#lineage button:has-text('Show')")
+    page.wait_for_url(re.compile(r".*/models/churn-predictor/\?version=5#lineage$"))
+    page.locator("#lineage-heading", has_text="Lineage of v5").wait_for()
+    page.fill("#lineage-version", "v-nope")
+    page.click("#lineage button:has-text('Show')")
+    page.locator("#lineage-errors", has_text="churn-predictor has no version 'v-nope'.").wait_for()
+    assert page.locator("h1", has_text="churn-predictor").is_visible()
+    page.locator("[data-chart='metric-chart-1'] .js-plotly-plot .main-svg").first.wait_for()
+    screenshot(page, "catalog-04b-model-lineage-error")
+    page.goto(base + "/models/churn-predictor/")
 
     # A version page: metric histories (downsampled) and the same lineage.
     page.click("#versions a:has-text('v6')")

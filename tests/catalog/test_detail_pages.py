@@ -18,6 +18,7 @@ from tests.factories import (
     add_metric,
     link_dataset,
 )
+from tests.fragments import get_assembled
 
 pytestmark = pytest.mark.django_db
 
@@ -77,15 +78,19 @@ def _metric_reads(queries) -> tuple[list[str], list[str]]:
     return [q for q in across if "COUNT(" not in q], [q for q in across if "COUNT(" in q]
 
 
-def test_model_page_reads_the_metric_values_once_for_charts_and_monitoring(client, manager, model):
+def test_model_page_parts_read_the_metric_values_once_each_and_not_the_first_paint(client, manager, model):
+    """The first paint reads no metric value; the charts part and the monitoring part (loaded after it) each
+    fingerprint the values once and read them once, cold."""
     client.force_login(manager)
     with CaptureQueriesContext(connection) as queries:
         response = client.get("/models/ranker/")
-    assert response.status_code == 200
-    page = response.content.decode()
-    assert 'data-chart="metric-chart-1"' in page and 'data-chart="monitoring-metric-chart"' in page
-    reads, fingerprints = _metric_reads(queries)
-    assert len(reads) == 1 and len(fingerprints) == 1
+    assert response.status_code == 200 and _metric_reads(queries) == ([], [])
+    for part, chart in (("metrics", "metric-chart-1"), ("monitoring", "monitoring-metric-chart")):
+        with CaptureQueriesContext(connection) as queries:
+            answer = client.get(f"/models/ranker/panels/{part}/", headers={"X-Fragment": "1"})
+        assert answer.status_code == 200 and f'data-chart="{chart}"' in answer.content.decode()
+        reads, fingerprints = _metric_reads(queries)
+        assert len(reads) == 1 and len(fingerprints) == 1
 
 
 def test_model_page_charts_metric_values_from_the_cache_until_they_change(client, manager, model):
@@ -95,11 +100,11 @@ def test_model_page_charts_metric_values_from_the_cache_until_they_change(client
         scripts = r'<script id="(?:metric|monitoring-metric)-chart[^>]*>(.*?)</script>'
         return "".join(re.findall(scripts, page))
 
-    first = charted(client.get("/models/ranker/").content.decode())
+    first = charted(get_assembled(client, "/models/ranker/").content.decode())
     with CaptureQueriesContext(connection) as queries:
-        again = charted(client.get("/models/ranker/").content.decode())
+        again = charted(get_assembled(client, "/models/ranker/").content.decode())
     reads, fingerprints = _metric_reads(queries)
-    assert reads == [] and len(fingerprints) == 1
+    assert reads == [] and len(fingerprints) == 2  # the charts part and the monitoring part
     assert again == first and "0.75" in first
 
     version = model.versions.get(version="2")
@@ -110,49 +115,50 @@ def test_model_page_charts_metric_values_from_the_cache_until_they_change(client
         lambda: model.versions.filter(pk=version.pk).update(created_at=datetime(2023, 5, 6, tzinfo=UTC)),
     ]
     for change in changes:
-        before = charted(client.get("/models/ranker/").content.decode())
+        before = charted(get_assembled(client, "/models/ranker/").content.decode())
         change()
         with CaptureQueriesContext(connection) as queries:
-            after = charted(client.get("/models/ranker/").content.decode())
-        assert len(_metric_reads(queries)[0]) == 1
+            after = charted(get_assembled(client, "/models/ranker/").content.decode())
+        assert len(_metric_reads(queries)[0]) == 2
         assert after != before
     assert "0.7432" in after and "recall" in after and "2023-05-06" in after
 
 
-def _lineage_options(page: str) -> list[tuple[str, bool, str]]:
-    select = page[page.index('id="lineage-version"') : page.index("</select>")]
-    return [
-        (html.unescape(value), bool(selected), html.unescape(text))
-        for value, selected, text in re.findall(
-            r'<option value="([^"]*)"( selected)?>([^<]*)</option>', select
-        )
+def _lineage_choices(page: str) -> tuple[str, list[str]]:
+    """(the picker's value, its suggestions in order)."""
+    field = re.search(r'<input type="text" id="lineage-version" name="version"[^>]*value="([^"]*)"', page)
+    datalist = page[page.index('<datalist id="lineage-versions">') : page.index("</datalist>")]
+    return html.unescape(field[1]), [
+        html.unescape(v) for v in re.findall(r'<option value="([^"]*)">', datalist)
     ]
 
 
-def test_lineage_picker_lists_every_version_newest_first_with_the_shown_one_selected(client, manager, model):
+def test_lineage_picker_suggests_every_version_newest_first_with_the_shown_one_filled_in(
+    client, manager, model
+):
     client.force_login(manager)
-    page = client.get("/models/ranker/").content.decode()
-    assert _lineage_options(page) == [
-        ('rc "3" & co', True, 'vrc "3" & co'),  # the latest by default
-        ("2", False, "v2"),
-        ("1", False, "v1"),
-    ]
+    page = get_assembled(client, "/models/ranker/").content.decode()
+    assert _lineage_choices(page) == ('rc "3" & co', ['rc "3" & co', "2", "1"])  # the latest by default
     assert 'value="rc &quot;3&quot; &amp; co"' in page  # escaped, not raw
 
-    page = client.get("/models/ranker/", {"version": "1"}).content.decode()
-    assert [selected for _, selected, _ in _lineage_options(page)] == [False, False, True]
+    page = get_assembled(client, "/models/ranker/?version=1").content.decode()
+    assert _lineage_choices(page)[0] == "1"
     assert "Lineage of v1" in page
 
-    response = client.get("/models/ranker/", {"version": "nope"})
-    assert response.status_code == 400
-    assert not any(selected for _, selected, _ in _lineage_options(response.content.decode()))
+    # A label that is not a version: the page is shown; its lineage part answers 400 with the message and
+    # keeps what was typed, so it can be corrected.
+    response = get_assembled(client, "/models/ranker/?version=nope")
+    assert response.status_code == 200 and response.parts["lineage"] == 400
+    page = response.content.decode()
+    assert _lineage_choices(page)[0] == "nope" and "ranker has no version &#x27;nope&#x27;." in page
+    assert 'aria-invalid="true"' in page and "Lineage of" not in page
 
 
 def test_a_single_version_has_no_picker(client, manager, scientist):
     model = RegisteredModelFactory(name="solo", domain=DomainFactory(), owners=[scientist])
     ModelVersionFactory(model=model, version="1")
     client.force_login(manager)
-    page = client.get("/models/solo/").content.decode()
+    page = get_assembled(client, "/models/solo/").content.decode()
     assert 'id="lineage-version"' not in page and "Lineage of v1" in page
 
 
@@ -192,8 +198,8 @@ def test_metric_values_with_an_infinity_are_charted_fresh_on_every_request(clien
     model.versions.get(version="1").metrics.filter(key="f1").update(value=float("inf"))
     assert selectors.metric_values_fingerprint(model=type(model).objects.get(pk=model.pk)) is None
     client.force_login(manager)
-    client.get("/models/ranker/")
+    get_assembled(client, "/models/ranker/")
     model.versions.get(version="2").metrics.filter(key="f1").update(value=0.6789)
     with CaptureQueriesContext(connection) as queries:
-        page = client.get("/models/ranker/").content.decode()
-    assert len(_metric_reads(queries)[0]) == 1 and "0.6789" in page
+        page = get_assembled(client, "/models/ranker/").content.decode()
+    assert len(_metric_reads(queries)[0]) == 2 and "0.6789" in page

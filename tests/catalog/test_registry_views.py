@@ -27,6 +27,7 @@ from tests.factories import (
     RegistrySourceFactory,
     UserFactory,
 )
+from tests.fragments import get_assembled
 
 pytestmark = pytest.mark.django_db
 
@@ -420,8 +421,8 @@ def test_model_page_shows_registry_tags_contract_and_events(client, scientist, s
         details={"from_version": "2", "to_version": "3"},
     )
     client.force_login(scientist)
-    html = content(client.get("/models/search-query-autocomplete/"))
-    section = html[html.index('id="registry"') : html.index('id="metrics"')]
+    html = content(get_assembled(client, "/models/search-query-autocomplete/"))
+    section = html[html.index('id="registry"') : html.index('id="governance"')]
     assert 'href="/registries/prod-mlflow/"' in section and 'href="/registries/team-manifests/"' in section
     assert "team</span>=search" in section and "domain</span>=PERS" in section
     assert "<code>prefix</code>" in section and "required" in section
@@ -431,11 +432,12 @@ def test_model_page_shows_registry_tags_contract_and_events(client, scientist, s
     assert "just now" in section
 
 
-def test_model_page_without_a_registry_has_no_registry_card(client, scientist):
+def test_model_page_without_a_registry_says_so_in_its_registry_card(client, scientist):
     RegisteredModelFactory(name="hand-made")
     client.force_login(scientist)
-    html = content(client.get("/models/hand-made/"))
-    assert 'id="registry"' not in html
+    html = content(get_assembled(client, "/models/hand-made/"))
+    section = html[html.index('id="registry"') : html.index('id="governance"')]
+    assert "Registered in Modelhouse by hand" in section and "Contract" not in section
 
 
 # --- Query counts ---------------------------------------------------------------------------------------

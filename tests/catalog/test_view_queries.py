@@ -12,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from catalog.models import Lifecycle, ModelAlias, OwnerRole
+from catalog.views import MODEL_PANELS
 from tests.factories import (
     DatasetFactory,
     DomainFactory,
@@ -199,6 +200,37 @@ def test_model_page_versions_table(client, manager, domain, owners, django_asser
         count_rows=rows_linking("/models/churn/versions/"),
         django_assert_num_queries=django_assert_num_queries,
     )
+
+
+@pytest.mark.parametrize("part", list(MODEL_PANELS))
+def test_model_page_parts(client, manager, domain, owners, part, django_assert_num_queries):
+    """Each part of the model page loaded after its first paint (catalog.views.MODEL_PANELS) charts, lists
+    or checks every version in the same number of queries with 3 versions as with 20."""
+    model = RegisteredModelFactory(name="churn", domain=domain, owners=owners, tags=["a", "b"])
+    previous = [None]
+
+    def add_versions(n):
+        for _ in range(n):
+            version = add_version(model, str(next(_names) + 1), parent=previous[0])
+            ModelAlias.objects.update_or_create(model=model, alias="champion", defaults={"version": version})
+            previous[0] = version
+
+    add_versions(3)
+    client.force_login(manager)
+    url = f"/models/churn/panels/{part}/"
+    client.get(url, headers={"X-Fragment": "1"})  # warm-up
+    cache.clear()
+    with CaptureQueriesContext(connection) as small:
+        response = client.get(url, headers={"X-Fragment": "1"})
+    assert response.status_code == 200 and "<body" not in response.content.decode()
+    small_html = response.content.decode()
+    add_versions(17)
+    cache.clear()
+    with django_assert_num_queries(len(small.captured_queries)):
+        response = client.get(url, headers={"X-Fragment": "1"})
+    assert response.status_code == 200
+    if part == "lineage":  # every version is a suggestion of the picker
+        assert small_html.count("<option ") == 3 and response.content.decode().count("<option ") == 20
 
 
 def test_version_page(client, manager, domain, owners, django_assert_num_queries):

@@ -15,6 +15,7 @@ from tests.factories import (
     add_metric,
     link_dataset,
 )
+from tests.fragments import fragment_urls, get_assembled
 
 pytestmark = pytest.mark.django_db
 
@@ -206,8 +207,8 @@ def test_invalid_list_input_is_a_400_with_a_message(client, manager, churn, para
 
 def test_model_page_shows_summary_owners_card_versions_charts_and_lineage(client, manager, churn):
     client.force_login(manager)
-    response = client.get("/models/churn-predictor/")
-    assert response.status_code == 200
+    response = get_assembled(client, "/models/churn-predictor/")
+    assert response.status_code == 200 and set(response.parts.values()) == {200}
     html = content(response)
     assert "<h1>churn-predictor</h1>" in html
     assert "Technical owner" in html and "@sara" in html and "@eric" in html
@@ -236,7 +237,7 @@ def test_model_page_shows_summary_owners_card_versions_charts_and_lineage(client
 
 def test_model_page_lineage_for_a_chosen_version(client, manager, churn):
     client.force_login(manager)
-    html = content(client.get("/models/churn-predictor/", {"version": "1"}))
+    html = content(get_assembled(client, "/models/churn-predictor/?version=1"))
     assert "Lineage of v1" in html
     svg = html[html.index("<svg") : html.index("</svg>")]
     assert "Child version" in svg.replace("CHILD VERSION", "Child version")
@@ -245,9 +246,10 @@ def test_model_page_lineage_for_a_chosen_version(client, manager, churn):
 
 def test_model_page_bad_version_or_cursor_is_400(client, manager, churn):
     client.force_login(manager)
-    response = client.get("/models/churn-predictor/", {"version": "99"})
-    assert response.status_code == 400
-    assert "has no version" in content(response)
+    # The version is the lineage part's: the page is shown, the part answers 400 with the message.
+    response = get_assembled(client, "/models/churn-predictor/?version=99")
+    assert response.status_code == 200 and response.parts["lineage"] == 400
+    assert "churn-predictor has no version &#x27;99&#x27;." in content(response)
     response = client.get("/models/churn-predictor/", {"versions_cursor": "garbage"})
     assert response.status_code == 400
     assert "cursor is not valid" in content(response)
@@ -286,11 +288,12 @@ def test_markdown_is_sanitised(client, manager, domain):
 def test_model_without_versions_or_card_shows_hints(client, manager, domain):
     RegisteredModelFactory(name="bare", domain=domain, description="", intended_use="", limitations="")
     client.force_login(manager)
-    response = client.get("/models/bare/")
-    assert response.status_code == 200
+    response = get_assembled(client, "/models/bare/")
+    assert response.status_code == 200 and set(response.parts.values()) == {200}
     html = content(response)
     assert "No versions yet" in html and "Missing:" in html and "Incomplete" in html
-    assert "vendor/plotly" not in html  # nothing to draw, no 4 MB of JavaScript
+    assert "No metrics have been logged" in html and "No trainings recorded yet" in html
+    assert "Lineage appears once the model has a version" in html and "data-chart=" not in html
 
 
 # --- Version page ---------------------------------------------------------------------------------------
@@ -432,3 +435,58 @@ def test_owner_roles_are_listed(client, manager, churn, compliance):
     ModelOwner.objects.create(model=churn, user=compliance, role=OwnerRole.STEWARD)
     client.force_login(manager)
     assert "Data steward" in content(client.get("/models/churn-predictor/"))
+
+
+# --- Parts of the model page loaded after its first paint ------------------------------------------------
+
+
+def test_model_page_first_paint_links_each_part_and_loads_none(client, manager, churn):
+    client.force_login(manager)
+    response = client.get("/models/churn-predictor/")
+    html = content(response)
+    assert fragment_urls(html) == {
+        "registry": "/models/churn-predictor/panels/registry/",
+        "governance": "/models/churn-predictor/panels/governance/",
+        "monitoring": "/models/churn-predictor/panels/monitoring/",
+        "metrics": "/models/churn-predictor/panels/metrics/",
+        "lineage": "/models/churn-predictor/panels/lineage/",
+        "retraining": "/models/churn-predictor/panels/retraining/",
+    }
+    # Nothing of the parts is in the first paint; without JavaScript each placeholder links to its part.
+    assert "data-chart=" not in html and "<svg" not in html and "Definition of done" not in html
+    assert 'href="/models/churn-predictor/panels/governance/">Open governance on its own page</a>' in html
+    assert "js/fragments.js" in html
+    # The parameters a part reads reach it: the lineage's version (and the versions page), the date.
+    html = content(
+        client.get("/models/churn-predictor/?version=1&production_on=2024-01-31&versions_cursor=x")
+    )
+    urls = fragment_urls(html)
+    assert urls["lineage"] == "/models/churn-predictor/panels/lineage/?version=1&versions_cursor=x"
+    assert urls["governance"] == "/models/churn-predictor/panels/governance/?production_on=2024-01-31"
+    assert urls["metrics"] == "/models/churn-predictor/panels/metrics/"
+
+
+def test_a_model_page_part_alone_is_a_page_of_its_own_and_bare_when_fetched(client, manager, churn):
+    client.force_login(manager)
+    page = client.get("/models/churn-predictor/panels/lineage/?version=1")
+    assert page.status_code == 200 and "X-Fragment" in page["Vary"]
+    html = content(page)
+    assert (
+        "<title>Lineage · Modelhouse</title>" in html
+        and 'href="/models/churn-predictor/">churn-predictor</a>' in html
+    )
+    assert "Lineage of v1" in html and "js/charts.js" in html
+    bare = client.get("/models/churn-predictor/panels/lineage/?version=1", headers={"X-Fragment": "1"})
+    assert bare.status_code == 200 and "X-Fragment" in bare["Vary"]
+    assert content(bare).lstrip().startswith('<section class="card" id="lineage"') and "<body" not in content(
+        bare
+    )
+
+
+def test_unknown_part_or_unseen_model_is_404(client, manager, churn):
+    client.force_login(manager)
+    assert client.get("/models/churn-predictor/panels/secrets/").status_code == 404
+    assert client.get("/models/no-such-model/panels/metrics/").status_code == 404
+    client.logout()
+    response = client.get("/models/churn-predictor/panels/metrics/", headers={"X-Fragment": "1"})
+    assert response.status_code == 302 and "/login/" in response["Location"]

@@ -15,6 +15,7 @@ from governance.models import Alert, AlertState, Delivery, NotificationChannel, 
 from governance.services.monitoring import alert_raise, alert_resolve, prediction_stats_record
 from governance.services.verification import verification_script_save
 from tests.factories import ModelVersionFactory, RegisteredModelFactory
+from tests.fragments import get_assembled
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate()
@@ -189,7 +190,7 @@ def test_add_a_script_run_it_now_and_read_the_run(
     response = client.post(NEW_SCRIPT, data)
     assert response.status_code == 302 and response["Location"] == f"{MODEL_PAGE}#monitoring"
     script = ready_model.verification_scripts.get()
-    page = html(client.get(MODEL_PAGE))
+    page = html(get_assembled(client, MODEL_PAGE))
     assert "auc-floor" in page and f'action="/verification/scripts/{script.pk}/run/"' in page
     assert "Add verification script" in page
 
@@ -206,7 +207,7 @@ def test_add_a_script_run_it_now_and_read_the_run(
     assert "checking auc 0.83" in page  # stderr tail
     assert "empty environment" in page  # isolation
     assert "Attempts" in page and "Duration" in page
-    page = html(client.get(MODEL_PAGE))
+    page = html(get_assembled(client, MODEL_PAGE))
     assert f'href="/verification/runs/{run.pk}/"' in page
     assert "Add verification script" not in page  # engineers run scripts; owners add them
 
@@ -259,7 +260,7 @@ def post_stats(actor, model, *, days=10, shift=0.0):
 def test_model_page_shows_alerts_and_prediction_charts(client, manager, scientist, ready_model, alerts):
     post_stats(scientist, ready_model, shift=0.2)
     client.force_login(manager)
-    page = html(client.get(MODEL_PAGE))
+    page = html(get_assembled(client, MODEL_PAGE))
     assert 'id="monitoring"' in page and "1 active alert" in page
     assert f'href="/alerts/{alerts["bias"].pk}/"' in page and "Prediction mean 0.31" in page
     assert "Recently resolved" in page and "The upstream job was restarted." in page
@@ -279,22 +280,22 @@ def test_model_page_shows_alerts_and_prediction_charts(client, manager, scientis
     assert std["data"][-1]["name"] == "Above the limit"
     assert [p for p in metric["data"][1]["x"]] == ["v1", "v2"]
     assert "5%" in metric["layout"]["title"]["text"]
-    assert page.count("vendor/plotly/plotly.min.js") == 1  # the catalog's metric charts load the scripts
+    assert page.count("vendor/plotly/plotly.min.js") == 1  # the model page loads the scripts, once
 
 
 def test_model_page_without_stats_explains_how_to_post_them(client, manager, domain):
     model = RegisteredModelFactory(name="quiet-model", domain=domain, primary_metric="")
     client.force_login(manager)
-    page = html(client.get("/models/quiet-model/"))
+    page = html(get_assembled(client, "/models/quiet-model/"))
     assert "No active alerts" in page and "No prediction statistics posted" in page
     assert "/api/v1/models/quiet-model/prediction-stats/" in page
-    assert "vendor/plotly/plotly.min.js" not in page
-    # With statistics but no metric charts of the catalog's own, the section loads the chart scripts once.
+    assert 'data-chart="monitoring-mean-chart"' not in page
     prediction_stats_record(
         actor=_admin(), model=model, day=TODAY, count=10, mean=0.2, std=0.1, is_baseline=False
     )
-    page = html(client.get("/models/quiet-model/"))
-    assert page.count("vendor/plotly/plotly.min.js") == 1 and "No baseline posted" in page
+    page = html(get_assembled(client, "/models/quiet-model/"))
+    assert 'data-chart="monitoring-mean-chart"' in page and "No baseline posted" in page
+    assert page.count("vendor/plotly/plotly.min.js") == 1  # the page's, none in the part
 
 
 def _admin():

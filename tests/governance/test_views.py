@@ -18,6 +18,7 @@ from governance.services.promotions import (
 )
 from governance.services.work_items import comment_add, work_item_create, work_item_transition
 from portal.roles import Role
+from tests.fragments import get_assembled
 
 pytestmark = pytest.mark.django_db
 
@@ -441,7 +442,7 @@ def test_engineer_waives_failing_gates_and_approves(
     assert response.status_code == 409  # deciding twice
     assert "already approved by eric" in content(response)
     # The model page shows the new alias and the timeline entry.
-    model_html = content(client.get("/models/recs-ranker/"))
+    model_html = content(get_assembled(client, "/models/recs-ranker/"))
     assert "@production → v2" in model_html
     timeline = model_html[model_html.index('id="timeline-heading"') :]
     assert "v2" in timeline and "Better AUC on the holdout set." in timeline
@@ -519,7 +520,7 @@ def test_promotion_list_tabs_and_gate_summary(client, engineer, promotion):
 
 def test_model_page_governance_card(client, scientist, item, ready_model, promotion):
     client.force_login(scientist)
-    response = client.get("/models/recs-ranker/")
+    response = get_assembled(client, "/models/recs-ranker/")
     assert response.status_code == 200
     html = content(response)
     card = html[html.index('id="governance"') :]
@@ -545,7 +546,7 @@ def test_attest_and_revoke_from_the_model_page(client, scientist, ready_model):
     )
     assert ready_model.dod_attestations.count() == 0
     assert AuditEvent.objects.filter(action="dod.attestation_revoked").exists()
-    html = content(client.get("/models/recs-ranker/"))
+    html = content(get_assembled(client, "/models/recs-ranker/"))
     assert (
         "Attestation revoked" in html
         and 'action="/governance/models/recs-ranker/definition-of-done/attest/"' in html
@@ -588,11 +589,11 @@ def test_production_on_a_date_and_rollback(client, scientist, engineer, ready_mo
 
     client.force_login(scientist)
     day = (timezone.now() - timedelta(days=5)).date().isoformat()
-    html = content(client.get("/models/recs-ranker/", {"production_on": day}))
+    html = content(get_assembled(client, f"/models/recs-ranker/?production_on={day}"))
     assert re.search(r"production was <a [^>]+><strong>v1</strong>", html)
-    html = content(client.get("/models/recs-ranker/", {"production_on": "2001-01-01"}))
+    html = content(get_assembled(client, "/models/recs-ranker/?production_on=2001-01-01"))
     assert "Nothing of recs-ranker was in production on 1 Jan 2001" in html
-    assert "Give a date" in content(client.get("/models/recs-ranker/", {"production_on": "soon"}))
+    assert "Give a date" in content(get_assembled(client, "/models/recs-ranker/?production_on=soon"))
     assert "First release." in html and "Better AUC now." in html
     assert 'href="/governance/models/recs-ranker/rollback/"' in html
 

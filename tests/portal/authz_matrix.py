@@ -109,6 +109,8 @@ def public(at=None, data=None, **expect) -> Route:
 
 # kwargs for reverse(), by the object the route is about
 MODEL = lambda w: {"name": w.model.name}  # noqa: E731
+# The governance part: the one whose content depends most on who asks (attest, rollback).
+MODEL_PANEL = lambda w: {"name": w.model.name, "panel": "governance"}  # noqa: E731
 VERSION_PAGE = lambda w: {"name": w.model.name, "version": w.v2.version}  # noqa: E731
 VERSION = lambda w: {"pk": w.v2.pk}  # noqa: E731
 DATASET = lambda w: {"pk": w.dataset.pk}  # noqa: E731
@@ -157,6 +159,7 @@ MATRIX: dict[str, Route] = {
     # --- catalog pages ------------------------------------------------------------------------------------
     "catalog:model-list": page(GET=everyone(200)),
     "catalog:model-detail": page(MODEL, GET=everyone(200)),
+    "catalog:model-panel": page(MODEL_PANEL, GET=everyone(200)),
     "catalog:version-detail": page(VERSION_PAGE, GET=everyone(200)),
     "catalog:dataset-list": page(GET=everyone(200)),
     "catalog:dataset-detail": page(DATASET, GET=everyone(200)),
