@@ -31,6 +31,7 @@ class Endpoint:
     api: bool = False
     page_one: str = ""  # for a deep page: the key of its page 1
     charts: bool = False  # parse its json_script charts and count points per trace
+    fragment: bool = False  # a part of a page loaded after its first paint: sent with X-Fragment: 1
 
 
 @dataclass

@@ -77,9 +77,9 @@ class PageErrors:
 
     def _response(self, response) -> None:
         request = response.request
-        if response.status >= 400 and request.resource_type == "document":
-            self.failed_documents.add(response.url)
-        elif response.status == 400 and request.headers.get("x-fragment") == "1":
+        document = response.status >= 400 and request.resource_type == "document"
+        part = response.status == 400 and request.headers.get("x-fragment") == "1"
+        if document or part:
             self.failed_documents.add(response.url)
 
     def errors(self) -> list[str]:

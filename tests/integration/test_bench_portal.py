@@ -33,6 +33,11 @@ ENDPOINTS = {
     "dash_engineer",
     "dash_compliance",
     "dash_gates",  # the engineer queue's gates, fetched after the dashboard's first paint
+    # The model page's parts, fetched after its first paint.
+    *(
+        f"model_{part}"
+        for part in ("registry", "governance", "monitoring", "metrics", "lineage", "retraining")
+    ),
 }
 
 
@@ -186,7 +191,9 @@ def test_bench_portal_smoke(tmp_path):
         assert 0 < r["p50_ms"] <= r["p95_ms"], r
         assert r["queries"] > 0 and r["bytes"] > 0, r
     assert rows["floor"]["queries"] <= 5  # session, user, roles, the one indexed query
-    assert rows["model"]["chart_traces"] > 0 and rows["model"]["chart_max_points"] == 60
+    assert rows["model"]["chart_traces"] == 0  # its charts are in its parts
+    assert rows["model_metrics"]["chart_traces"] > 0 and rows["model_metrics"]["chart_max_points"] == 60
+    assert rows["model_retraining"]["chart_traces"] > 0  # a trace per training reason
     assert rows["version"]["chart_max_points"] == 2_000  # 3,000 points downsampled
 
     targets = {t["name"]: t for t in report["targets"]}

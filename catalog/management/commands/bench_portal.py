@@ -252,7 +252,6 @@ class Command(BaseCommand):
                 f"model page ({p['long_versions']:,} versions)",
                 f"/models/{long_model}/",
                 MANAGER,
-                charts=True,
             ),
             pm.Endpoint(
                 "version",
@@ -290,7 +289,26 @@ class Command(BaseCommand):
 
         def get(endpoint: pm.Endpoint, path: str | None = None):
             client = api_client if endpoint.api else clients[endpoint.user]
-            return client.get(path or endpoint.path)
+            return client.get(
+                path or endpoint.path, headers={"X-Fragment": "1"} if endpoint.fragment else None
+            )
+
+        # The model page's parts (charts, lineage, governance, monitoring, registry) load after its first
+        # paint from the URLs it names (static/js/fragments.js): each measured as the browser fetches it,
+        # and held to the pages' target.
+        model = next(e for e in endpoints if e.key == "model")
+        for src in re.findall(r'data-fragment-src="([^"]+)"', clients[MANAGER].get(model.path).text):
+            part = html.unescape(src).rstrip("/").rsplit("/", 1)[-1]
+            endpoints.append(
+                pm.Endpoint(
+                    f"model_{part}",
+                    f"model page: {part} (after first paint)",
+                    html.unescape(src),
+                    MANAGER,
+                    charts=True,
+                    fragment=True,
+                )
+            )
 
         # The dashboard's queue fills its gates after the first paint from the URL the page names: measured
         # as the browser fetches it, and held to the dashboards' target.
