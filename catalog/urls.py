@@ -6,10 +6,16 @@ app_name = "catalog"
 
 urlpatterns = [
     path("", views.ModelListView.as_view(), name="model-list"),
+    path("models-count/", views.ModelCountView.as_view(), name="model-count"),
     path("models/<str:name>/", views.ModelDetailView.as_view(), name="model-detail"),
     path("models/<str:name>/panels/<slug:panel>/", views.ModelPanelView.as_view(), name="model-panel"),
     path(
         "models/<str:name>/versions/<str:version>/", views.VersionDetailView.as_view(), name="version-detail"
+    ),
+    path(
+        "models/<str:name>/versions/<str:version>/history/",
+        views.VersionHistoryView.as_view(),
+        name="version-history",
     ),
     path("datasets/", views.DatasetListView.as_view(), name="dataset-list"),
     path("datasets/<int:pk>/", views.DatasetDetailView.as_view(), name="dataset-detail"),

@@ -13,7 +13,7 @@ from urllib.parse import quote, urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -170,13 +170,30 @@ class ModelListView(CatalogPage):
             raise ValidationError({"sort": f"Unknown sort {sort!r}; choose one of {', '.join(MODEL_SORTS)}."})
         models = selectors.model_list(user=self.request.user, filters=self.request.GET)
         data = self.paginate(models, ordering=MODEL_SORTS[sort].ordering, default_size=LIST_PAGE_SIZE)
-        # Counted up to a bound: an exact total of 100k models (or of 20k search matches) costs more than
-        # the page itself, and "1000+" says as much.
-        counted = models.order_by().values("pk")[: MODEL_COUNT_LIMIT + 1].count()
-        data["total"] = min(counted, MODEL_COUNT_LIMIT)
-        data["total_more"] = counted > MODEL_COUNT_LIMIT
-        data["rows"] = model_list_rows(data["page"].items)
+        page = data["page"]
+        if page.next_cursor or self.request.GET.get("cursor"):
+            # More than this page matches: counted after the first paint (ModelCountView). A prefix search
+            # matching 20k models spends longer counting them than showing the page.
+            data["count_url"] = reverse("catalog:model-count") + querystring_with(
+                self.request.GET, cursor=None, sort=None, page_size=None
+            )
+        data["shown"] = len(page.items)
+        data["rows"] = model_list_rows(page.items)
         return data
+
+
+class ModelCountView(View):
+    """How many models match the catalog's filters, up to MODEL_COUNT_LIMIT ("1000+"): a bare part that
+    static/js/fragments.js puts in the catalog's heading after its first paint. Invalid filters (the page
+    itself explains them) answer 400 with no number."""
+
+    def get(self, request):
+        try:
+            counted = selectors.model_count(user=request.user, filters=request.GET, limit=MODEL_COUNT_LIMIT)
+        except ValidationError:
+            return HttpResponse('<strong title="Fix the filters to count the models">?</strong>', status=400)
+        text = f"{MODEL_COUNT_LIMIT:,}+" if counted > MODEL_COUNT_LIMIT else f"{counted:,}"
+        return HttpResponse(f"<strong>{text}</strong>")
 
 
 def model_list_rows(models) -> list[dict]:
@@ -419,12 +436,6 @@ class VersionDetailView(CatalogPage):
         model = version.model
         primary = model.primary_metric
         metrics = sorted(version.metrics.all(), key=lambda m: (m.key != primary, m.key))
-        sampled = selectors.metric_history_sampled(version=version)
-        history = charts.metric_history_figures(sampled.points, primary_metric=primary, totals=sampled.totals)
-        # A single logged value has no history to draw; the metrics table shows it.
-        history_charts = [c for c in history if c["points"] > 1]
-        for i, item in enumerate(history_charts, start=1):
-            item["element_id"] = f"history-chart-{i}"
         context.update(
             model=model,
             version=version,
@@ -443,9 +454,52 @@ class VersionDetailView(CatalogPage):
             dataset_links=list(version.dataset_links.all()),
             children=list(version.children.all()),
             aliases=[a.alias for a in version.aliases.all()],
+            history_slot={
+                "id": "history",
+                "title": "Metric history",
+                "url": reverse("catalog:version-history", args=[model.name, version.version]),
+            },
+            lineage_svg=lineage_svg(selectors.version_lineage(version=version)),
+        )
+        return context
+
+
+class VersionHistoryView(FragmentMixin, CatalogPage):
+    """The version page's metric histories, loaded after its first paint: a 20,000-point curve is read,
+    downsampled (or found in the cache under its fingerprint) and sent as up to 2,000 points per metric."""
+
+    def get_fragment_template(self) -> str:
+        return "catalog/panels/version_history.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        version = selectors.version_core(
+            user=self.request.user, model_name=kwargs["name"], version=kwargs["version"]
+        )
+        model = version.model
+        sampled = selectors.metric_history_sampled(version=version)
+        history = charts.metric_history_figures(
+            sampled.points, primary_metric=model.primary_metric, totals=sampled.totals
+        )
+        # A single logged value has no history to draw; the metrics table shows it.
+        history_charts = [c for c in history if c["points"] > 1]
+        for i, item in enumerate(history_charts, start=1):
+            item["element_id"] = f"history-chart-{i}"
+        context.update(
+            model=model,
+            version=version,
             history_charts=history_charts,
             single_value_metrics=[c["key"] for c in history if c["points"] == 1],
-            lineage_svg=lineage_svg(selectors.version_lineage(version=version)),
+            fragment_title=f"Metric history of v{version.version}",
+            fragment_crumbs=[
+                ("Catalog", reverse("catalog:model-list")),
+                (model.domain.name, reverse("catalog:domain-detail", args=[model.domain.slug])),
+                (model.name, reverse("catalog:model-detail", args=[model.name])),
+                (
+                    f"v{version.version}",
+                    reverse("catalog:version-detail", args=[model.name, version.version]),
+                ),
+            ],
         )
         return context
 

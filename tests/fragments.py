@@ -10,10 +10,19 @@ import html
 import re
 from dataclasses import dataclass, field
 
+# A part's placeholder: the section of components/fragment_slot.html, or a small inline element (the
+# catalog's count) with no element inside.
 SLOT = re.compile(
-    r'<section class="card fragment-slot" id="(?P<id>[^"]+)" data-fragment-src="(?P<src>[^"]+)".*?</section>',
+    r'<section class="card fragment-slot" id="(?P<id>[^"]+)" data-fragment-src="(?P<src>[^"]+)".*?</section>'
+    r'|<(?P<tag>strong|span) data-fragment-src="(?P<inline>[^"]+)"[^>]*>[^<]*</(?P=tag)>',
     re.DOTALL,
 )
+
+
+def _slot(match: re.Match) -> tuple[str, str]:
+    """(id, URL) of a placeholder; an inline one is known by its URL's path."""
+    src = html.unescape(match["src"] or match["inline"])
+    return match["id"] or src.split("?")[0], src
 
 
 @dataclass
@@ -28,7 +37,7 @@ class AssembledPage:
 
 
 def fragment_urls(page_html: str) -> dict[str, str]:
-    return {m["id"]: html.unescape(m["src"]) for m in SLOT.finditer(page_html)}
+    return dict(_slot(m) for m in SLOT.finditer(page_html))
 
 
 def get_assembled(client, url: str, **kwargs) -> AssembledPage:
@@ -38,10 +47,10 @@ def get_assembled(client, url: str, **kwargs) -> AssembledPage:
     urls: dict[str, str] = {}
 
     def fill(match: re.Match) -> str:
-        src = html.unescape(match["src"])
+        key, src = _slot(match)
         answer = client.get(src, headers={"X-Fragment": "1"})
-        parts[match["id"]] = answer.status_code
-        urls[match["id"]] = src
+        parts[key] = answer.status_code
+        urls[key] = src
         return answer.content.decode() if answer.status_code in (200, 400) else match[0]
 
     assembled = SLOT.sub(fill, text) if response.status_code == 200 else text

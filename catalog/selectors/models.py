@@ -91,6 +91,12 @@ class ListMetric:
     value: float
 
 
+def model_count(*, user, filters=None, limit: int) -> int:
+    """How many models model_list() gives for these filters, counted up to `limit` + 1 (more than `limit`
+    is all a page says: an exact count of 100k models costs more than the page)."""
+    return model_list(user=user, filters=filters).order_by().values("pk")[: limit + 1].count()
+
+
 def model_list_load(models: list[RegisteredModel]) -> list[RegisteredModel]:
     """Sets what a list row shows from to-many relations on each of `models` (one page), in three flat
     queries whatever their number: `list_tags` (names, A-Z), `list_owners` (ListOwner, in ModelOwner's

@@ -47,6 +47,15 @@ def version_detail(*, user, model_name: str, version: str) -> ModelVersion:
     return get_object_or_404(_version_detail_queryset(user=user), model__name=model_name, version=version)
 
 
+def version_core(*, user, model_name: str, version: str) -> ModelVersion:
+    """The version with its model and domain, nothing more: the version page's metric history part."""
+    return get_object_or_404(
+        policies.scope(ModelVersion.objects.all(), user).select_related("model", "model__domain"),
+        model__name=model_name,
+        version=version,
+    )
+
+
 def version_by_id(*, user, pk: int) -> ModelVersion:
     """The same loading as version_detail, addressed by primary key (the API's version URLs)."""
     return get_object_or_404(_version_detail_queryset(user=user), pk=pk)

@@ -90,6 +90,13 @@ class PageErrors:
         ]
 
 
+def parts_loaded(page) -> None:
+    """Waits until static/js/fragments.js has put every part of the page in its placeholder's place."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("[data-fragment-src]")).to_have_count(0)
+
+
 def assert_no_js_errors(*pages) -> None:
     """Fail with what the browser reported if any of these pages threw or logged a console error. What it
     reports is not reported again when the test ends."""

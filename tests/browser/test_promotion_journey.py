@@ -20,7 +20,7 @@ from governance.models import ApplyStatus, AuditEvent, DodItem, PromotionRequest
 from governance.services.dod import dod_attest
 from governance.services.work_items import work_item_create
 from portal.roles import Role
-from tests.browser.conftest import PASSWORD, assert_no_js_errors, down_to
+from tests.browser.conftest import PASSWORD, assert_no_js_errors, down_to, parts_loaded
 from tests.factories import DomainFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -158,6 +158,7 @@ def test_scientist_requests_and_engineer_waives_approves_and_sees_it_applied(
 
     engineer.click("#apply a:has-text('now points at v2')")
     engineer.wait_for_url(re.compile(r".*/models/recs-ranker/#governance$"))
+    parts_loaded(engineer)
     assert "@production → v2" in engineer.locator("aside").inner_text()
     timeline = engineer.locator("table.promotion-timeline tbody tr")
     assert timeline.count() == 1
@@ -273,6 +274,7 @@ def test_approval_moves_the_alias_in_a_real_mlflow_registry(
     # --- the scientist finds the synced model and asks ------------------------------------------------
     scientist = signed_in_page(sara)
     scientist.goto(f"{base}/models/{MLFLOW_MODEL}/")
+    parts_loaded(scientist)
     assert "ds-mlflow" in scientist.locator("#registry dl.facts").inner_text()
     assert scientist.locator("aside").get_by_text("@champion → v1").is_visible()
     screenshot(scientist, "promotion-mlflow-01-model-synced")
@@ -331,6 +333,7 @@ def test_approval_moves_the_alias_in_a_real_mlflow_registry(
     engineer.click("a:has-text('models from this registry')")
     engineer.click(f"table.data tbody a:has-text('{MLFLOW_MODEL}')")
     engineer.wait_for_url(f"{base}/models/{MLFLOW_MODEL}/")
+    parts_loaded(engineer)
     aliases = engineer.locator("aside").inner_text()
     assert "@production → v2" in aliases and "@champion → v1" in aliases
     assert "Production" in engineer.locator(".page-head").inner_text()

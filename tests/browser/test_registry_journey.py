@@ -11,7 +11,7 @@ import pytest
 
 from catalog.models import RegistryKind
 from portal.roles import Role
-from tests.browser.conftest import PASSWORD, ROOT, assert_no_js_errors
+from tests.browser.conftest import PASSWORD, ROOT, assert_no_js_errors, parts_loaded
 from tests.factories import DomainFactory, RegistrySourceFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -110,6 +110,7 @@ def test_engineer_syncs_manifests_and_finds_the_broken_one(
     assert page.locator("table.data tbody tr").count() == 3
     page.click("table.data tbody a:has-text('search-query-autocomplete')")
     page.wait_for_url(base + "/models/search-query-autocomplete/")
+    parts_loaded(page)
     registry = page.locator("#registry")
     assert registry.locator("a:has-text('example-manifests')").first.is_visible()
     contract = registry.locator(".contract")

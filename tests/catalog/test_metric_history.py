@@ -146,9 +146,12 @@ def _figures(html: str) -> dict[str, dict]:
     }
 
 
+PART = {"X-Fragment": "1"}  # as static/js/fragments.js asks for the part
+
+
 def test_version_page_reads_the_history_once(client, manager, model, django_assert_num_queries):
-    """Once cached, the history costs the page no query more than a version without one; uncached, one
-    query more (the points of every series)."""
+    """The version page's history part: once cached, it costs no query more than a version without
+    history; uncached, one query more (the points of every series)."""
     charted = ModelVersionFactory(model=model, version="1")
     add_metric(charted, "loss", curve(LONG))
     add_metric(charted, "acc", [0.5, 0.6, 0.7])
@@ -156,11 +159,11 @@ def test_version_page_reads_the_history_once(client, manager, model, django_asse
     ModelVersionFactory(model=model, version="2")
     client.force_login(manager)
     with CaptureQueriesContext(connection) as bare:
-        assert client.get("/models/ranker/versions/2/").status_code == 200
+        assert client.get("/models/ranker/versions/2/history/", headers=PART).status_code == 200
     with django_assert_num_queries(len(bare.captured_queries) + 1):
-        cold = client.get("/models/ranker/versions/1/").content.decode()
+        cold = client.get("/models/ranker/versions/1/history/", headers=PART).content.decode()
     with django_assert_num_queries(len(bare.captured_queries)):
-        warm = client.get("/models/ranker/versions/1/").content.decode()
+        warm = client.get("/models/ranker/versions/1/history/", headers=PART).content.decode()
     assert _figures(warm) == _figures(cold)
     assert [f["data"][0]["name"] for f in _figures(warm).values() if f.get("data")] == ["loss", "acc"]
     (loss,) = [f for f in _figures(warm).values() if f.get("data") and f["data"][0].get("name") == "loss"]

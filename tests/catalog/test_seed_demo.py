@@ -31,6 +31,7 @@ from catalog.selectors import model_list
 from catalog.services.models import model_refresh_version_stats
 from portal.roles import Role, user_roles
 from tests.conftest import log_in
+from tests.fragments import get_assembled
 
 pytestmark = pytest.mark.django_db
 
@@ -423,7 +424,16 @@ def test_catalog_counts_matches_up_to_a_bound(client, monkeypatch):
     seed(scale=5, verbosity=0)
     client.force_login(get_user_model().objects.get(username="maria"))
     monkeypatch.setattr(views, "MODEL_COUNT_LIMIT", 3)
-    html = client.get("/").content.decode()
-    assert "<strong>3+</strong> models" in html
+    # A full first page is counted after the first paint (ModelCountView), up to the bound.
+    html = client.get("/?page_size=2").content.decode()
+    assert '<strong data-fragment-src="/models-count/?" title="Counting…">2+</strong> models' in html
+    assert client.get("/models-count/", headers={"X-Fragment": "1"}).content.decode() == "<strong>3+</strong>"
+    assert client.get("/models-count/?q=scale-model-00000").content.decode() == "<strong>3+</strong>"
+    assert client.get("/models-count/?q=scale-model-000002").content.decode() == "<strong>1</strong>"
+    # A first page that holds every match counts itself.
     html = client.get("/?q=scale-model-000002").content.decode()
-    assert "<strong>1</strong> model match your filters" in html
+    assert "<strong>1</strong> model match your filters" in html and "models-count" not in html
+    html = get_assembled(client, "/?q=scale-model-00000&page_size=2&sort=-updated").content.decode()
+    assert "<strong>3+</strong> models match your filters" in html
+    response = client.get("/models-count/?domain=nowhere")
+    assert response.status_code == 400 and response.content.decode().endswith(">?</strong>")

@@ -301,7 +301,7 @@ def test_model_without_versions_or_card_shows_hints(client, manager, domain):
 
 def test_version_page_shows_fields_metrics_history_datasets_and_lineage(client, manager, churn):
     client.force_login(manager)
-    response = client.get("/models/churn-predictor/versions/2/")
+    response = get_assembled(client, "/models/churn-predictor/versions/2/")
     assert response.status_code == 200
     html = content(response)
     for text in (
@@ -330,7 +330,7 @@ def test_version_page_downsamples_long_histories(client, manager, churn):
     version = churn.versions.get(version="1")
     add_metric(version, "loss", [1.0 / (i + 1) for i in range(5000)])
     client.force_login(manager)
-    html = content(client.get("/models/churn-predictor/versions/1/"))
+    html = content(get_assembled(client, "/models/churn-predictor/versions/1/"))
     loss = next(f for f in figures(html).values() if f["data"] and f["data"][0].get("name") == "loss")
     assert len(loss["data"][0]["x"]) == 2000
     assert "2,000 of 5,000 points shown" in html
@@ -490,3 +490,14 @@ def test_unknown_part_or_unseen_model_is_404(client, manager, churn):
     client.logout()
     response = client.get("/models/churn-predictor/panels/metrics/", headers={"X-Fragment": "1"})
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_version_page_loads_its_metric_history_after_the_first_paint(client, manager, churn):
+    client.force_login(manager)
+    html = content(client.get("/models/churn-predictor/versions/1/"))
+    assert fragment_urls(html) == {"history": "/models/churn-predictor/versions/1/history/"}
+    assert "data-chart=" not in html and "lineage-svg" in html  # the lineage stays in the first paint
+    alone = content(client.get("/models/churn-predictor/versions/1/history/"))
+    assert "<title>Metric history of v1 · Modelhouse</title>" in alone
+    assert 'href="/models/churn-predictor/versions/1/">v1</a>' in alone
+    assert client.get("/models/churn-predictor/versions/99/history/").status_code == 404

@@ -38,6 +38,7 @@ ENDPOINTS = {
         f"model_{part}"
         for part in ("registry", "governance", "monitoring", "metrics", "lineage", "retraining")
     ),
+    "version_history",  # the version page's metric history, fetched after its first paint
 }
 
 
@@ -194,7 +195,8 @@ def test_bench_portal_smoke(tmp_path):
     assert rows["model"]["chart_traces"] == 0  # its charts are in its parts
     assert rows["model_metrics"]["chart_traces"] > 0 and rows["model_metrics"]["chart_max_points"] == 60
     assert rows["model_retraining"]["chart_traces"] > 0  # a trace per training reason
-    assert rows["version"]["chart_max_points"] == 2_000  # 3,000 points downsampled
+    assert rows["version"]["chart_traces"] == 0  # its charts are in its history part
+    assert rows["version_history"]["chart_max_points"] == 2_000  # 3,000 points downsampled
 
     targets = {t["name"]: t for t in report["targets"]}
     names = " | ".join(targets)

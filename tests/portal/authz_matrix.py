@@ -158,9 +158,11 @@ MATRIX: dict[str, Route] = {
     ),
     # --- catalog pages ------------------------------------------------------------------------------------
     "catalog:model-list": page(GET=everyone(200)),
+    "catalog:model-count": page(GET=everyone(200)),
     "catalog:model-detail": page(MODEL, GET=everyone(200)),
     "catalog:model-panel": page(MODEL_PANEL, GET=everyone(200)),
     "catalog:version-detail": page(VERSION_PAGE, GET=everyone(200)),
+    "catalog:version-history": page(VERSION_PAGE, GET=everyone(200)),
     "catalog:dataset-list": page(GET=everyone(200)),
     "catalog:dataset-detail": page(DATASET, GET=everyone(200)),
     "catalog:domain-list": page(GET=everyone(200)),

@@ -258,7 +258,6 @@ class Command(BaseCommand):
                 f"version page ({p['long_points']:,}-point curve)",
                 f"/models/{long_model}/versions/{quote(p['long_latest'], safe='')}/",
                 MANAGER,
-                charts=True,
             ),
             pm.Endpoint("api", "API models page 1", "/api/v1/models/", MANAGER, api=True),
             pm.Endpoint(
@@ -293,22 +292,22 @@ class Command(BaseCommand):
                 path or endpoint.path, headers={"X-Fragment": "1"} if endpoint.fragment else None
             )
 
-        # The model page's parts (charts, lineage, governance, monitoring, registry) load after its first
-        # paint from the URLs it names (static/js/fragments.js): each measured as the browser fetches it,
-        # and held to the pages' target.
-        model = next(e for e in endpoints if e.key == "model")
-        for src in re.findall(r'data-fragment-src="([^"]+)"', clients[MANAGER].get(model.path).text):
-            part = html.unescape(src).rstrip("/").rsplit("/", 1)[-1]
-            endpoints.append(
-                pm.Endpoint(
-                    f"model_{part}",
-                    f"model page: {part} (after first paint)",
-                    html.unescape(src),
-                    MANAGER,
-                    charts=True,
-                    fragment=True,
+        # The model page's parts (charts, lineage, governance, monitoring, registry) and the version page's
+        # metric history load after the first paint from the URLs the page names (static/js/fragments.js):
+        # each measured as the browser fetches it, and held to the pages' target.
+        for page in [e for e in endpoints if e.key in ("model", "version")]:
+            for src in re.findall(r'data-fragment-src="([^"]+)"', clients[page.user].get(page.path).text):
+                part = html.unescape(src).rstrip("/").rsplit("/", 1)[-1]
+                endpoints.append(
+                    pm.Endpoint(
+                        f"{page.key}_{part}",
+                        f"{page.key} page: {part} (after first paint)",
+                        html.unescape(src),
+                        page.user,
+                        charts=True,
+                        fragment=True,
+                    )
                 )
-            )
 
         # The dashboard's queue fills its gates after the first paint from the URL the page names: measured
         # as the browser fetches it, and held to the dashboards' target.
