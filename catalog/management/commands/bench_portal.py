@@ -292,16 +292,19 @@ class Command(BaseCommand):
                 path or endpoint.path, headers={"X-Fragment": "1"} if endpoint.fragment else None
             )
 
-        # The model page's parts (charts, lineage, governance, monitoring, registry) and the version page's
-        # metric history load after the first paint from the URLs the page names (static/js/fragments.js):
-        # each measured as the browser fetches it, and held to the pages' target.
-        for page in [e for e in endpoints if e.key in ("model", "version")]:
+        # The model page's parts (charts, lineage, governance, monitoring, registry), the version page's
+        # metric history and the catalog's count of matches load after the first paint from the URLs the
+        # page names (static/js/fragments.js): each measured as the browser fetches it, and held to the
+        # pages' target.
+        for page in [
+            e for e in endpoints if e.key in ("catalog", "search_word", "search_tag", "model", "version")
+        ]:
             for src in re.findall(r'data-fragment-src="([^"]+)"', clients[page.user].get(page.path).text):
-                part = html.unescape(src).rstrip("/").rsplit("/", 1)[-1]
+                part = urlsplit(html.unescape(src)).path.rstrip("/").rsplit("/", 1)[-1]
                 endpoints.append(
                     pm.Endpoint(
                         f"{page.key}_{part}",
-                        f"{page.key} page: {part} (after first paint)",
+                        f"{page.label}: {part} (after first paint)",
                         html.unescape(src),
                         page.user,
                         charts=True,
