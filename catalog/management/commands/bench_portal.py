@@ -418,6 +418,8 @@ class _Gunicorn:
                 sys.executable,
                 "-m",
                 "gunicorn",
+                "--config",
+                "python:portal.gunicorn",  # as production runs it: GC between requests
                 "portal.wsgi:application",
                 "--bind",
                 f"127.0.0.1:{port}",
