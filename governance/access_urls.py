@@ -40,6 +40,7 @@ urlpatterns = [
         "access-request",
     ),
     path("compliance/", views.ComplianceDashboardView.as_view(), name="compliance-dashboard"),
+    path("compliance/production/", views.ComplianceProductionView.as_view(), name="compliance-production"),
     # Monitoring.
     path("alerts/", views.AlertListView.as_view(), name="alert-list"),
     path("alerts/<int:pk>/", views.AlertDetailView.as_view(), name="alert-detail"),

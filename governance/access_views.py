@@ -23,6 +23,7 @@ from django.views import View
 from catalog import policies as catalog_policies
 from catalog import selectors as catalog_selectors
 from portal import views as portal_views
+from portal.fragments import FragmentMixin
 from portal.pagination import querystring_with
 from portal.views import ERROR_TITLES, ActionPage
 
@@ -564,9 +565,36 @@ class ComplianceDashboardView(AccessPage):
                 for g in pages_access.special_category_grants(user=user, limit=GRANT_CARD_ROWS)
             ],
             campaigns=[campaign_progress(c) for c in access_selectors.campaign_list(user=user)[:10]],
+            production_slot={
+                "id": "production",
+                "title": "Production models trained on personal data",
+                "url": reverse(f"{NS}:compliance-production"),
+            },
+            expiring_days=EXPIRING_DAYS,
+        )
+        return context
+
+
+class ComplianceProductionView(FragmentMixin, AccessPage):
+    """The compliance dashboard's production models on personal data, loaded after its first paint: each
+    production version's personal training data checked against today's grants (the dashboard's most
+    costly card)."""
+
+    def get_fragment_template(self) -> str:
+        return "governance/compliance_production.html"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        policies.require(
+            policies.can_view_compliance_dashboard(user),
+            "The compliance dashboard is for compliance officers and admins.",
+        )
+        context = super().get_context_data(**kwargs)
+        context.update(
             production=pages_access.production_personal_data(user=user, limit=PRODUCTION_ROWS),
             production_rows=PRODUCTION_ROWS,
-            expiring_days=EXPIRING_DAYS,
+            fragment_title="Production models trained on personal data",
+            fragment_crumbs=[("Compliance", reverse(f"{NS}:compliance-dashboard"))],
         )
         return context
 

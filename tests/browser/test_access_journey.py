@@ -14,7 +14,7 @@ from catalog.models import PiiCategory, Sensitivity
 from governance.models import AccessRequest, AccessStatus
 from governance.services.data_access import purpose_create
 from portal.roles import Role
-from tests.browser.conftest import PASSWORD, assert_no_js_errors, down_to
+from tests.browser.conftest import PASSWORD, assert_no_js_errors, down_to, parts_loaded
 from tests.factories import DatasetFactory, DomainFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -157,6 +157,8 @@ def test_request_owner_then_compliance_grant(live_server, access_data, signed_in
     cora.click("nav.site-nav >> text=Compliance")
     cora.wait_for_url(base + "/compliance/")
     assert cora.locator(".stat-tile--ok dd").inner_text() == "1"
+    parts_loaded(cora)  # the production models card arrives after the first paint
+    assert cora.locator("#production h2").inner_text() == "Production models trained on personal data"
     screenshot(cora, "access-09-compliance-dashboard")
     cora.goto(base + "/access/grants/")
     assert cora.locator("table.grant-table tbody tr").count() == 1

@@ -252,8 +252,10 @@ def test_compliance_dashboard_costs_the_same_whatever_its_production_models(
 
     client.force_login(people["compliance"])
     rows = counter(r'href="/models/(prod-ranker-\d+)/versions/')
-    assert_constant_queries(client, "/compliance/", seed, rows)
-    page = client.get("/compliance/").content.decode()
+    # The card loads after the dashboard's first paint, from its own URL.
+    assert 'data-fragment-src="/compliance/production/"' in client.get("/compliance/").content.decode()
+    assert_constant_queries(client, "/compliance/production/", seed, rows)
+    page = client.get("/compliance/production/", headers={"X-Fragment": "1"}).content.decode()
     assert "✓ Covered" not in page  # one of two personal datasets is granted: never covered
     assert "Grant #" in page and "No grant to the model" in page and "declares no purpose" in page
 
@@ -347,7 +349,7 @@ def test_compliance_dashboard_answers_what_each_version_page_answers(
     assert [r.covered for r in rows] == [False, False, True, True]
 
     client.force_login(people["compliance"])
-    assert "more are in production" not in client.get("/compliance/").content.decode()
+    assert "more are in production" not in client.get("/compliance/production/").content.decode()
     monkeypatch.setattr("governance.access_views.PRODUCTION_ROWS", 3)
-    html = client.get("/compliance/").content.decode()
+    html = client.get("/compliance/production/").content.decode()
     assert "The first 3 such models by name" in html and "batch-3" not in html.split('id="production"')[1]

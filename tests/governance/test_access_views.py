@@ -18,6 +18,7 @@ from governance.services.data_access import (
     purpose_create,
 )
 from tests.factories import DatasetFactory, ModelVersionFactory, RegisteredModelFactory, link_dataset
+from tests.fragments import get_assembled
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate()
@@ -410,6 +411,8 @@ def test_compliance_dashboard_is_for_compliance(client, scientist, compliance, a
     assert response.status_code == 403
     assert "for compliance officers and admins" in html(response)
     assert 'href="/compliance/"' not in html(client.get("/access/"))  # no nav link either
+    part = client.get("/compliance/production/", headers={"X-Fragment": "1"})  # its card, loaded later
+    assert part.status_code == 403 and "for compliance officers and admins" in html(part)
 
     client.force_login(compliance)
     response = client.get("/compliance/")
@@ -440,12 +443,12 @@ def test_dashboard_shows_production_models_and_their_coverage(
     RegisteredModel.objects.filter(pk=model.pk).update(lifecycle="production")
     model_purpose_set(actor=scientist, model=model, purpose=purpose)
     client.force_login(compliance)
-    page = html(client.get("/compliance/"))
+    page = html(get_assembled(client, "/compliance/"))
     assert "home-ranker" in page and "✗ Not covered" in page
     request = ask(scientist, purpose, [clicks], start_date=TODAY - datetime.timedelta(days=1))
     access_request_decide(actor=owner, request=request, approve=True)
     access_request_decide(actor=compliance, request=request, approve=True)
-    page = html(client.get("/compliance/"))
+    page = html(get_assembled(client, "/compliance/"))
     assert "✓ Covered" in page and "✗ Not covered" not in page
 
 

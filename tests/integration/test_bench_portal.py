@@ -39,6 +39,7 @@ ENDPOINTS = {
         for part in ("registry", "governance", "monitoring", "metrics", "lineage", "retraining")
     ),
     "version_history",  # the version page's metric history, fetched after its first paint
+    "dash_compliance_production",  # the compliance dashboard's production card, likewise
 }
 
 

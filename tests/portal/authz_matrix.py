@@ -284,6 +284,7 @@ MATRIX: dict[str, Route] = {
         CAMPAIGN_ITEM, data={"POST": {"decision": "keep", "note": ""}}, POST=only(E, ok=302)
     ),
     "governance-access:compliance-dashboard": page(GET=only(C, A, ok=200)),
+    "governance-access:compliance-production": page(GET=only(C, A, ok=200)),
     # --- monitoring and verification ----------------------------------------------------------------------
     "governance-access:alert-list": page(GET=everyone(200)),
     "governance-access:alert-detail": page(ALERT, GET=everyone(200)),

@@ -293,12 +293,11 @@ class Command(BaseCommand):
             )
 
         # The model page's parts (charts, lineage, governance, monitoring, registry), the version page's
-        # metric history and the catalog's count of matches load after the first paint from the URLs the
-        # page names (static/js/fragments.js): each measured as the browser fetches it, and held to the
-        # pages' target.
-        for page in [
-            e for e in endpoints if e.key in ("catalog", "search_word", "search_tag", "model", "version")
-        ]:
+        # metric history, the catalog's count of matches and the compliance dashboard's production card load
+        # after the first paint from the URLs the page names (static/js/fragments.js): each measured as the
+        # browser fetches it, and held to its page's target.
+        later = ("catalog", "search_word", "search_tag", "model", "version", "dash_compliance")
+        for page in [e for e in endpoints if e.key in later]:
             for src in re.findall(r'data-fragment-src="([^"]+)"', clients[page.user].get(page.path).text):
                 part = urlsplit(html.unescape(src)).path.rstrip("/").rsplit("/", 1)[-1]
                 endpoints.append(
@@ -307,6 +306,7 @@ class Command(BaseCommand):
                         f"{page.label}: {part} (after first paint)",
                         html.unescape(src),
                         page.user,
+                        page.kind,
                         charts=True,
                         fragment=True,
                     )
