@@ -79,7 +79,11 @@ class ApiView(GenericAPIView):
         if bad:
             raise ValidationError({k: ["Null characters are not allowed."] for k in bad})
 
-    def respond(self, serializer_class, instance, *, status_code=status.HTTP_200_OK, **context):
+    def respond(self, serializer_class, instance, *, status_code=status.HTTP_200_OK, load=None, **context):
+        """`instance`, serialized. `load([instance])`, if given, adds what it shows from other tables, as
+        respond_page's `load` does for a page."""
+        if load is not None:
+            load([instance])
         data = serializer_class(instance, context={**self.get_serializer_context(), **context}).data
         return Response(data, status=status_code)
 

@@ -19,6 +19,7 @@ from rest_framework.reverse import reverse
 
 from portal.markdown import render_markdown
 from portal.reversing import url_maker
+from portal.serializers import LeanOutput
 
 from ..models import (
     DatasetRole,
@@ -272,14 +273,18 @@ def _html_url(context, obj) -> str:
     return request.build_absolute_uri(path) if request is not None else path
 
 
-class NamedRefOutput(serializers.Serializer):
+class NamedRefOutput(LeanOutput):
     slug = serializers.CharField()
     name = serializers.CharField()
 
 
-class OwnerOutput(serializers.Serializer):
-    username = serializers.CharField(source="user.username")
-    full_name = serializers.CharField(source="user.get_full_name")
+class OwnerOutput(LeanOutput):
+    """An owner of a model and their role."""
+
+    # Reads a ListOwner, as selectors.model_list_load sets them on a model (`list_owners`).
+
+    username = serializers.CharField()
+    full_name = serializers.CharField()
     role = serializers.CharField()
 
 
@@ -303,15 +308,19 @@ class CodeVersionOutput(serializers.Serializer):
     repository = serializers.CharField(source="code_repository")
 
 
-class ModelListOutput(serializers.Serializer):
-    """One row of the model list: reads what selectors.model_list and, for the page, model_list_load load."""
+class ModelListOutput(LeanOutput):
+    """A model as lists show it: owners, tags, lifecycle, primary metric, schedule and latest version."""
+
+    # Reads what selectors.model_list loads and what selectors.model_list_load sets for the rows being
+    # answered (`list_owners`, `list_tags`, `list_metric`): views load those for the page, or for the one
+    # model of a detail answer. Built by LeanOutput's walk (portal/serializers.py).
 
     name = serializers.CharField()
     url = serializers.SerializerMethodField()
     html_url = serializers.SerializerMethodField()
     domain = NamedRefOutput()
     team = NamedRefOutput(allow_null=True)
-    owners = OwnerOutput(source="ownerships.all", many=True)
+    owners = OwnerOutput(source="list_owners", many=True)
     tags = serializers.SerializerMethodField()
     description = serializers.CharField()
     lifecycle = serializers.CharField()
@@ -330,88 +339,44 @@ class ModelListOutput(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
     def get_url(self, obj) -> str:
-        return _api_url(self.context, "model-detail", name=obj.name)
+        return self._links()[0](obj)
 
     def get_html_url(self, obj) -> str:
-        return _html_url(self.context, obj)
+        return self._links()[1](obj)
 
-    def to_representation(self, obj):
-        """The same dict DRF's field-by-field walk builds, written out: a page of 50 rows spent most of its
-        time in that walk (nested serializers per owner, source lookups, method fields). The declared fields
-        above still describe the schema and serve ModelDetailOutput; tests/catalog/test_api.py checks that
-        both paths answer the same."""
-        if type(self) is not ModelListOutput:
-            return super().to_representation(obj)
-        url, html_url, dt = self._row_helpers()
-        latest = obj.latest_version
-        team = obj.team
-        source = obj.source
-        metric = obj.list_metric
-        due = obj.next_retrain_due
-        return {
-            "name": obj.name,
-            "url": url(obj),
-            "html_url": html_url(obj),
-            "domain": {"slug": obj.domain.slug, "name": obj.domain.name},
-            "team": {"slug": team.slug, "name": team.name} if team is not None else None,
-            "owners": [
-                {"username": o.username, "full_name": o.full_name, "role": o.role} for o in obj.list_owners
-            ],
-            "tags": obj.list_tags,
-            "description": obj.description,
-            "lifecycle": obj.lifecycle,
-            "primary_metric": obj.primary_metric,
-            "primary_metric_goal": obj.primary_metric_goal,
-            "primary_metric_value": metric.value if metric is not None else None,
-            "retrain_every_days": obj.retrain_every_days,
-            "next_retrain_due": dt(due) if due is not None else None,
-            "is_retrain_overdue": due is not None and due < self._now,
-            "registry": source.name if source is not None else None,
-            "source_url": obj.source_url,
-            "latest_version": latest.version if latest is not None else None,
-            "version_count": obj.version_count,
-            "model_card_complete": obj.model_card_complete,
-            "created_at": dt(obj.created_at),
-            "updated_at": dt(obj.updated_at),
-        }
+    def get_tags(self, obj) -> list[str]:
+        return obj.list_tags
 
-    def _row_helpers(self):
-        # Once per serializer (a ListSerializer reuses its child for every row).
-        helpers = self.__dict__.get("_helpers")
-        if helpers is None:
-            self._now = timezone.now()
+    def get_primary_metric_value(self, obj) -> float | None:
+        return obj.list_metric.value if obj.list_metric is not None else None
+
+    def get_is_retrain_overdue(self, obj) -> bool:
+        return obj.next_retrain_due is not None and obj.next_retrain_due < self._links()[2]
+
+    def _links(self):
+        """(API link, page link, now) made once per serializer (a list reuses its child for every row):
+        reverse() and build_absolute_uri() per row were a large part of a page of 50."""
+        made = self.__dict__.get("_made_links")
+        if made is None:
             request = self.context.get("request")
             versioned = request is not None and getattr(request, "versioning_scheme", None) is not None
             host = request.build_absolute_uri("/")[:-1] if request is not None else ""
             api = url_maker("catalog-api:model-detail", "name", prefix=host)
             html = url_maker("catalog:model-detail", "name", prefix=host)
 
-            def url(obj):
-                made = api(obj.name)
+            def api_url(obj):
+                link = api(obj.name)
                 # reverse() + build_absolute_uri() resolve "." and ".." segments: leave those to them.
-                return (
-                    _api_url(self.context, "model-detail", name=obj.name)
-                    if versioned or "/." in made
-                    else made
-                )
+                if versioned or "/." in link:
+                    return _api_url(self.context, "model-detail", name=obj.name)
+                return link
 
             def html_url(obj):
-                made = html(obj.name)
-                return _html_url(self.context, obj) if "/." in made else made
+                link = html(obj.name)
+                return _html_url(self.context, obj) if "/." in link else link
 
-            helpers = self.__dict__["_helpers"] = (url, html_url, self.fields["created_at"].to_representation)
-        return helpers
-
-    def get_tags(self, obj) -> list[str]:
-        return [t.name for t in obj.tags.all()]
-
-    def get_primary_metric_value(self, obj) -> float | None:
-        if not obj.primary_metric or obj.latest_version is None:
-            return None
-        return next((m.value for m in obj.latest_version.metrics.all() if m.key == obj.primary_metric), None)
-
-    def get_is_retrain_overdue(self, obj) -> bool:
-        return obj.next_retrain_due is not None and obj.next_retrain_due < timezone.now()
+            made = self.__dict__["_made_links"] = (api_url, html_url, timezone.now())
+        return made
 
 
 class ModelDetailOutput(ModelListOutput):

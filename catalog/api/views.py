@@ -81,7 +81,9 @@ class ModelListCreateApi(ApiView):
         data = self.validated(s.ModelCreateInput, request.data)
         model = services.model_create(actor=request.user, **data.to_service_kwargs())
         model = selectors.model_detail(user=request.user, name=model.name)
-        return self.respond(s.ModelDetailOutput, model, status_code=status.HTTP_201_CREATED)
+        return self.respond(
+            s.ModelDetailOutput, model, status_code=status.HTTP_201_CREATED, load=selectors.model_list_load
+        )
 
 
 class ModelObjectMixin:
@@ -99,7 +101,7 @@ class ModelDetailApi(ModelObjectMixin, ApiView):
 
     @extend_schema(operation_id="models_retrieve", summary="A model", responses=s.ModelDetailOutput)
     def get(self, request, name):
-        return self.respond(s.ModelDetailOutput, self.get_object())
+        return self.respond(s.ModelDetailOutput, self.get_object(), load=selectors.model_list_load)
 
     @extend_schema(
         operation_id="models_partial_update",
@@ -111,7 +113,8 @@ class ModelDetailApi(ModelObjectMixin, ApiView):
         model = self.get_object()
         data = self.validated(s.ModelUpdateInput, request.data, partial=True)
         services.model_update(actor=request.user, model=model, **data.to_service_kwargs())
-        return self.respond(s.ModelDetailOutput, selectors.model_detail(user=request.user, name=name))
+        model = selectors.model_detail(user=request.user, name=name)
+        return self.respond(s.ModelDetailOutput, model, load=selectors.model_list_load)
 
 
 @extend_schema(tags=["models"])
