@@ -47,6 +47,9 @@ def main() -> None:
             page.click("button[type=submit]")
             page.goto(f"{options.url}{path}")
             page.wait_for_load_state("networkidle")
+            # Parts loaded after the first paint (static/js/fragments.js) are in place. A locator wait: the
+            # pages' CSP refuses wait_for_function's evaluated strings.
+            page.locator("[data-fragment-src]").first.wait_for(state="detached", timeout=15000)
             if page.locator("[data-chart]").count():
                 page.wait_for_selector(".js-plotly-plot .main-svg", timeout=15000)
             page.screenshot(path=str(out / f"{name}.png"), full_page=False)
