@@ -1,21 +1,10 @@
 from django.urls import path
 
+from portal.routes import form_actions
+
 from . import access_views as views
 
 app_name = "governance-access"
-
-
-def _actions(route: str, view, actions, prefix: str):
-    """POST-only routes for a page's forms: <route><action>/ runs the action; on error the page re-renders."""
-    return [
-        path(
-            f"{route}{action}/",
-            view.as_view(http_method_names=["post"]),
-            {"action": action},
-            name=f"{prefix}-{action}",
-        )
-        for action in actions
-    ]
 
 
 urlpatterns = [
@@ -26,25 +15,25 @@ urlpatterns = [
     path("access/purposes/", views.PurposeListView.as_view(), name="purpose-list"),
     path("access/campaigns/", views.CampaignListView.as_view(), name="campaign-list"),
     path("access/campaigns/<int:pk>/", views.CampaignDetailView.as_view(), name="campaign-detail"),
-    path(
-        "access/campaigns/<int:pk>/items/<int:item_id>/attest/",
-        views.CampaignDetailView.as_view(http_method_names=["post"]),
-        {"action": "attest"},
-        name="campaign-item-attest",
+    *form_actions(
+        "access/campaigns/<int:pk>/items/<int:item_id>/",
+        "campaign-item",
+        views.CampaignDetailView,
+        ["attest"],
     ),
     path("access/<int:pk>/", views.AccessRequestDetailView.as_view(), name="access-request-detail"),
-    *_actions(
+    *form_actions(
         "access/<int:pk>/",
+        "access-request",
         views.AccessRequestDetailView,
         ("approve", "reject", "withdraw", "submit", "revoke"),
-        "access-request",
     ),
     path("compliance/", views.ComplianceDashboardView.as_view(), name="compliance-dashboard"),
     path("compliance/production/", views.ComplianceProductionView.as_view(), name="compliance-production"),
     # Monitoring.
     path("alerts/", views.AlertListView.as_view(), name="alert-list"),
     path("alerts/<int:pk>/", views.AlertDetailView.as_view(), name="alert-detail"),
-    *_actions("alerts/<int:pk>/", views.AlertDetailView, ("acknowledge", "resolve"), "alert"),
+    *form_actions("alerts/<int:pk>/", "alert", views.AlertDetailView, ("acknowledge", "resolve")),
     # Verification.
     path(
         "verification/models/<str:name>/scripts/new/",

@@ -1,5 +1,7 @@
 from django.urls import path
 
+from portal.routes import api_actions
+
 from . import access_views as views
 
 app_name = "governance-access-api"
@@ -10,25 +12,15 @@ urlpatterns = [
     path("purposes/<slug:slug>/", views.PurposeDetailApi.as_view(), name="purpose-detail"),
     path("access-requests/", views.AccessRequestListCreateApi.as_view(), name="access-request-list"),
     path("access-requests/<int:pk>/", views.AccessRequestDetailApi.as_view(), name="access-request-detail"),
-    path(
-        "access-requests/<int:pk>/approve/",
-        views.AccessRequestApproveApi.as_view(),
-        name="access-request-approve",
-    ),
-    path(
-        "access-requests/<int:pk>/reject/",
-        views.AccessRequestRejectApi.as_view(),
-        name="access-request-reject",
-    ),
-    path(
-        "access-requests/<int:pk>/submit/",
-        views.AccessRequestSubmitApi.as_view(),
-        name="access-request-submit",
-    ),
-    path(
-        "access-requests/<int:pk>/withdraw/",
-        views.AccessRequestWithdrawApi.as_view(),
-        name="access-request-withdraw",
+    *api_actions(
+        "access-requests/<int:pk>/",
+        "access-request",
+        {
+            "approve": views.AccessRequestApproveApi,
+            "reject": views.AccessRequestRejectApi,
+            "submit": views.AccessRequestSubmitApi,
+            "withdraw": views.AccessRequestWithdrawApi,
+        },
     ),
     path(
         "access-decisions/export.csv", views.AccessDecisionExportApi.as_view(), name="access-decision-export"
@@ -36,13 +28,11 @@ urlpatterns = [
     path("grants/", views.GrantListApi.as_view(), name="grant-list"),
     path("grants/export.csv", views.GrantExportApi.as_view(), name="grant-export"),
     path("grants/<int:pk>/", views.GrantDetailApi.as_view(), name="grant-detail"),
-    path("grants/<int:pk>/revoke/", views.GrantRevokeApi.as_view(), name="grant-revoke"),
+    *api_actions("grants/<int:pk>/", "grant", {"revoke": views.GrantRevokeApi}),
     path("campaigns/", views.CampaignListCreateApi.as_view(), name="campaign-list"),
     path("campaigns/<int:pk>/", views.CampaignDetailApi.as_view(), name="campaign-detail"),
-    path(
-        "campaigns/<int:pk>/items/<int:item_id>/attest/",
-        views.CampaignItemAttestApi.as_view(),
-        name="campaign-item-attest",
+    *api_actions(
+        "campaigns/<int:pk>/items/<int:item_id>/", "campaign-item", {"attest": views.CampaignItemAttestApi}
     ),
     # The catalog owns datasets/<pk>/ and versions/<pk>/; these sub-paths are governance's.
     path("datasets/<int:pk>/impact/", views.DatasetImpactApi.as_view(), name="dataset-impact"),
@@ -59,10 +49,8 @@ urlpatterns = [
         views.VerificationScriptDetailApi.as_view(),
         name="verification-script-detail",
     ),
-    path(
-        "verification-scripts/<int:pk>/run/",
-        views.VerificationScriptRunApi.as_view(),
-        name="verification-script-run",
+    *api_actions(
+        "verification-scripts/<int:pk>/", "verification-script", {"run": views.VerificationScriptRunApi}
     ),
     path("verification-runs/", views.VerificationRunListApi.as_view(), name="verification-run-list"),
     path(
@@ -78,6 +66,9 @@ urlpatterns = [
     ),
     path("alerts/", views.AlertListApi.as_view(), name="alert-list"),
     path("alerts/<int:pk>/", views.AlertDetailApi.as_view(), name="alert-detail"),
-    path("alerts/<int:pk>/acknowledge/", views.AlertAcknowledgeApi.as_view(), name="alert-acknowledge"),
-    path("alerts/<int:pk>/resolve/", views.AlertResolveApi.as_view(), name="alert-resolve"),
+    *api_actions(
+        "alerts/<int:pk>/",
+        "alert",
+        {"acknowledge": views.AlertAcknowledgeApi, "resolve": views.AlertResolveApi},
+    ),
 ]

@@ -9,10 +9,9 @@ with the policy's reason, e.g. "Nobody approves their own access request.") and 
 compliance deciding before the data owners); portal.exceptions turns them into HTTP once.
 """
 
-import csv
 import json
+from operator import attrgetter
 
-from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -20,6 +19,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthentic
 
 from catalog import policies as catalog_policies
 from portal.api import ApiView, filterset_parameters
+from portal.exports import CsvExportApi
 
 from .. import policies
 from ..selectors import data_access as access_selectors
@@ -78,47 +78,6 @@ class CanOperateModel(BasePermission):
             or catalog_policies.can_edit_model(request.user, obj)
             or policies.can_retry_apply(request.user)
         )
-
-
-# --- CSV ------------------------------------------------------------------------------------------------
-
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value) -> str:
-    """Text a spreadsheet would run as a formula gets a leading apostrophe (CSV injection)."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(_FORMULA_START) else text
-
-
-def _when(value) -> str:
-    return value.isoformat() if value is not None else ""
-
-
-def _csv_lines(header, rows):
-    class Line:
-        def write(self, value):
-            return value
-
-    writer = csv.writer(Line())
-    yield writer.writerow(header)
-    for row in rows:
-        yield writer.writerow(row)
-
-
-class CsvExportApi(ApiView):
-    pagination_class = None
-    filename = "export.csv"
-
-    def perform_content_negotiation(self, request, force=False):
-        # The body is CSV whatever the Accept header; errors (401/403/400) still answer in JSON.
-        return super().perform_content_negotiation(request, force=True)
-
-    def stream(self, header, rows):
-        response = StreamingHttpResponse(_csv_lines(header, rows), content_type="text/csv")
-        response["Content-Disposition"] = f'attachment; filename="{self.filename}"'
-        return response
 
 
 # --- purposes -------------------------------------------------------------------------------------------
@@ -351,119 +310,79 @@ class GrantRevokeApi(ApiView):
         return self.respond(s.GrantDetailOutput, access_selectors.grant_detail(user=request.user, pk=pk))
 
 
-GRANT_CSV_COLUMNS = (
-    "id",
-    "status",
-    "requester",
-    "team",
-    "purpose",
-    "legal_basis",
-    "datasets",
-    "columns",
-    "start_date",
-    "expiry_date",
-    "dpia_reference",
-    "submitted_at",
-    "decided_at",
-    "ended_at",
-    "ended_by",
-    "end_reason",
-)
+def _grant_datasets(grant) -> str:
+    return "; ".join(entry.dataset.uri for entry in grant.dataset_entries.all())
 
 
-def _grant_rows(grants):
-    for grant in grants:
-        entries = list(grant.dataset_entries.all())
-        yield [
-            grant.pk,
-            grant.status,
-            _cell(grant.requester.username),
-            _cell(grant.team.slug if grant.team else ""),
-            _cell(grant.purpose.name),
-            grant.legal_basis,
-            _cell("; ".join(e.dataset.uri for e in entries)),
-            json.dumps({e.dataset.uri: e.columns for e in entries if e.columns}, ensure_ascii=False),
-            grant.start_date.isoformat(),
-            grant.expiry_date.isoformat(),
-            _cell(grant.dpia_reference),
-            _when(grant.submitted_at),
-            _when(grant.decided_at),
-            _when(grant.ended_at),
-            _cell(grant.ended_by.username if grant.ended_by else ""),
-            _cell(grant.end_reason),
-        ]
+def _grant_columns(grant) -> str:
+    return json.dumps(
+        {entry.dataset.uri: entry.columns for entry in grant.dataset_entries.all() if entry.columns},
+        ensure_ascii=False,
+    )
 
 
 @extend_schema(tags=[ACCESS_TAG])
 class GrantExportApi(CsvExportApi):
     """The filtered grants as CSV, newest first, streamed."""
 
+    columns = {
+        "id": attrgetter("pk"),
+        "status": attrgetter("status"),
+        "requester": attrgetter("requester.username"),
+        "team": lambda grant: grant.team.slug if grant.team else "",
+        "purpose": attrgetter("purpose.name"),
+        "legal_basis": attrgetter("legal_basis"),
+        "datasets": _grant_datasets,
+        "columns": _grant_columns,
+        "start_date": attrgetter("start_date"),
+        "expiry_date": attrgetter("expiry_date"),
+        "dpia_reference": attrgetter("dpia_reference"),
+        "submitted_at": attrgetter("submitted_at"),
+        "decided_at": attrgetter("decided_at"),
+        "ended_at": attrgetter("ended_at"),
+        "ended_by": lambda grant: grant.ended_by.username if grant.ended_by else "",
+        "end_reason": attrgetter("end_reason"),
+    }
     filename = "grants.csv"
-
-    @extend_schema(
-        operation_id="grants_export",
-        summary="Export grants as CSV",
-        description="Columns: " + ", ".join(GRANT_CSV_COLUMNS) + ". `datasets` are URIs separated by '; '; "
-        "`columns` is a JSON object of the datasets granted only some columns. Text cells starting with "
-        "=, +, -, @ get a leading apostrophe so spreadsheets do not run them.",
-        parameters=filterset_parameters(access_selectors.GrantFilter),
-        responses={(200, "text/csv"): OpenApiTypes.STR},
+    batch_size = EXPORT_BATCH
+    operation_id = "grants_export"
+    summary = "Export grants as CSV"
+    notes = (
+        "`datasets` are URIs separated by '; '; `columns` is a JSON object of the datasets granted only some "
+        "columns."
     )
-    def get(self, request):
-        grants = access_selectors.grant_list(user=request.user, filters=request.query_params)
-        return self.stream(GRANT_CSV_COLUMNS, _grant_rows(grants.iterator(chunk_size=EXPORT_BATCH)))
+    filterset = access_selectors.GrantFilter
 
-
-DECISION_CSV_COLUMNS = (
-    "request_id",
-    "request_status",
-    "requester",
-    "purpose",
-    "step",
-    "dataset",
-    "approver",
-    "decision",
-    "decided_by",
-    "decided_at",
-    "reason",
-)
-
-
-def _decision_rows(steps):
-    for step in steps:
-        yield [
-            step.request_id,
-            step.request.status,
-            _cell(step.request.requester.username),
-            _cell(step.request.purpose.name),
-            step.kind,
-            _cell(step.dataset.uri if step.dataset else ""),
-            _cell(step.approver.username if step.approver else "compliance"),
-            step.status,
-            _cell(step.decided_by.username if step.decided_by else ""),
-            _when(step.decided_at),
-            _cell(step.reason),
-        ]
+    def rows(self, request):
+        return access_selectors.grant_list(user=request.user, filters=request.query_params)
 
 
 @extend_schema(tags=[ACCESS_TAG])
 class AccessDecisionExportApi(CsvExportApi):
     """Every approval-step decision as CSV, oldest first, streamed."""
 
+    columns = {
+        "request_id": attrgetter("request_id"),
+        "request_status": attrgetter("request.status"),
+        "requester": attrgetter("request.requester.username"),
+        "purpose": attrgetter("request.purpose.name"),
+        "step": attrgetter("kind"),
+        "dataset": lambda step: step.dataset.uri if step.dataset else "",
+        "approver": lambda step: step.approver.username if step.approver else "compliance",
+        "decision": attrgetter("status"),
+        "decided_by": lambda step: step.decided_by.username if step.decided_by else "",
+        "decided_at": attrgetter("decided_at"),
+        "reason": attrgetter("reason"),
+    }
     filename = "access-decisions.csv"
+    batch_size = EXPORT_BATCH
+    operation_id = "access_decisions_export"
+    summary = "Export access decisions as CSV (one row per decided approval step)"
+    notes = "`approver` is who had to decide (`compliance`: any compliance officer)."
+    filterset = access_selectors.DecisionFilter
 
-    @extend_schema(
-        operation_id="access_decisions_export",
-        summary="Export access decisions as CSV (one row per decided approval step)",
-        description="Columns: " + ", ".join(DECISION_CSV_COLUMNS) + ". `approver` is who had to decide "
-        "(`compliance`: any compliance officer). Text cells starting with =, +, -, @ get a leading "
-        "apostrophe so spreadsheets do not run them.",
-        parameters=filterset_parameters(access_selectors.DecisionFilter),
-        responses={(200, "text/csv"): OpenApiTypes.STR},
-    )
-    def get(self, request):
-        steps = access_selectors.access_decision_list(user=request.user, filters=request.query_params)
-        return self.stream(DECISION_CSV_COLUMNS, _decision_rows(steps.iterator(chunk_size=EXPORT_BATCH)))
+    def rows(self, request):
+        return access_selectors.access_decision_list(user=request.user, filters=request.query_params)
 
 
 # --- campaigns ------------------------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 from django.urls import path
 
+from portal.routes import api_actions
+
 from . import views
 
 app_name = "governance-api"
@@ -19,14 +21,16 @@ urlpatterns = [
     path("work-items/<str:key>/watch/", views.WorkItemWatchApi.as_view(), name="work-item-watch"),
     path("promotions/", views.PromotionListCreateApi.as_view(), name="promotion-list"),
     path("promotions/<int:pk>/", views.PromotionDetailApi.as_view(), name="promotion-detail"),
-    path("promotions/<int:pk>/approve/", views.PromotionApproveApi.as_view(), name="promotion-approve"),
-    path("promotions/<int:pk>/reject/", views.PromotionRejectApi.as_view(), name="promotion-reject"),
-    path("promotions/<int:pk>/withdraw/", views.PromotionWithdrawApi.as_view(), name="promotion-withdraw"),
-    path("promotions/<int:pk>/waivers/", views.PromotionWaiversApi.as_view(), name="promotion-waivers"),
-    path(
-        "promotions/<int:pk>/retry-apply/",
-        views.PromotionRetryApplyApi.as_view(),
-        name="promotion-retry-apply",
+    *api_actions(
+        "promotions/<int:pk>/",
+        "promotion",
+        {
+            "approve": views.PromotionApproveApi,
+            "reject": views.PromotionRejectApi,
+            "withdraw": views.PromotionWithdrawApi,
+            "waivers": views.PromotionWaiversApi,
+            "retry-apply": views.PromotionRetryApplyApi,
+        },
     ),
     # Model-scoped governance lives under governance/ so it never collides with the catalog's models/ routes.
     path(

@@ -10,10 +10,9 @@ Model-scoped governance endpoints live under /api/v1/governance/models/<name>/ s
 the catalog's /api/v1/models/<name>/ routes.
 """
 
-import csv
 import json
+from operator import attrgetter
 
-from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -21,6 +20,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 
 from portal.api import ApiView, filterset_parameters
+from portal.exports import CsvExportApi
 
 from .. import policies, selectors
 from ..filters import AuditEventFilter, PromotionFilter, WorkItemFilter
@@ -516,52 +516,6 @@ class DodScoreListApi(ApiView):
 # --- audit ----------------------------------------------------------------------------------------------
 
 
-AUDIT_CSV_COLUMNS = (
-    "seq",
-    "occurred_at",
-    "actor",
-    "action",
-    "target_type",
-    "target_id",
-    "target",
-    "before",
-    "after",
-    "reason",
-    "hash",
-)
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(text: str) -> str:
-    """Free text that a spreadsheet would run as a formula gets a leading apostrophe (CSV injection)."""
-    return f"'{text}" if text.startswith(_FORMULA_START) else text
-
-
-def _audit_csv_rows(events):
-    class Line:
-        def write(self, value):
-            return value
-
-    writer = csv.writer(Line())
-    yield writer.writerow(AUDIT_CSV_COLUMNS)
-    for event in events:
-        yield writer.writerow(
-            [
-                event.seq,
-                event.occurred_at.isoformat(),
-                _cell(event.actor_name),
-                _cell(event.action),
-                _cell(event.target_type),
-                _cell(event.target_id),
-                _cell(event.target_label),
-                json.dumps(event.before, sort_keys=True, ensure_ascii=False),
-                json.dumps(event.after, sort_keys=True, ensure_ascii=False),
-                _cell(event.reason),
-                event.hash,
-            ]
-        )
-
-
 @extend_schema(tags=[AUDIT_TAG])
 class AuditEventListApi(ApiView):
     """The append-only audit trail, newest first (compliance and admins)."""
@@ -582,34 +536,33 @@ class AuditEventListApi(ApiView):
         return self.respond_page(s.AuditEventOutput, events)
 
 
-AUDIT_EXPORT_BATCH = 2000
+def _json(field: str):
+    return lambda event: json.dumps(getattr(event, field), sort_keys=True, ensure_ascii=False)
 
 
 @extend_schema(tags=[AUDIT_TAG])
-class AuditEventExportApi(ApiView):
+class AuditEventExportApi(CsvExportApi):
     """The filtered audit trail as CSV, oldest first, streamed (compliance and admins)."""
 
     permission_classes = [IsAuthenticated, CanViewAudit]
-    pagination_class = None
+    columns = {
+        "seq": attrgetter("seq"),
+        "occurred_at": attrgetter("occurred_at"),
+        "actor": attrgetter("actor_name"),
+        "action": attrgetter("action"),
+        "target_type": attrgetter("target_type"),
+        "target_id": attrgetter("target_id"),
+        "target": attrgetter("target_label"),
+        "before": _json("before"),
+        "after": _json("after"),
+        "reason": attrgetter("reason"),
+        "hash": attrgetter("hash"),
+    }
+    filename = "audit-events.csv"
+    operation_id = "audit_events_export"
+    summary = "Export audit events as CSV"
+    notes = "`before` and `after` are JSON."
+    filterset = AuditEventFilter
 
-    def perform_content_negotiation(self, request, force=False):
-        # The body is CSV whatever the Accept header; errors (401/403/400) still answer in JSON.
-        return super().perform_content_negotiation(request, force=True)
-
-    @extend_schema(
-        operation_id="audit_events_export",
-        summary="Export audit events as CSV",
-        description="Columns: " + ", ".join(AUDIT_CSV_COLUMNS) + ". `before` and `after` are JSON. Text "
-        "cells starting with =, +, -, @ get a leading apostrophe so spreadsheets do not run them.",
-        parameters=filterset_parameters(AuditEventFilter),
-        responses={(200, "text/csv"): OpenApiTypes.STR},
-    )
-    def get(self, request):
-        events = selectors.audit_event_list(
-            user=request.user, filters=request.query_params, oldest_first=True
-        )
-        response = StreamingHttpResponse(
-            _audit_csv_rows(events.iterator(chunk_size=AUDIT_EXPORT_BATCH)), content_type="text/csv"
-        )
-        response["Content-Disposition"] = 'attachment; filename="audit-events.csv"'
-        return response
+    def rows(self, request):
+        return selectors.audit_event_list(user=request.user, filters=request.query_params, oldest_first=True)
