@@ -7,12 +7,10 @@ not loaded by its selector shows up as extra queries.
 import itertools
 
 import pytest
-from django.core.cache import cache
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from catalog.models import Lifecycle, ModelAlias, OwnerRole
 from catalog.views import MODEL_PANELS
+from tests.conftest import table_rows_linking
 from tests.factories import (
     DatasetFactory,
     DomainFactory,
@@ -66,58 +64,31 @@ def add_models(n: int, *, domain, owners):
         ModelOwner.objects.get_or_create(model=model, user=owners[0], role=OwnerRole.BUSINESS)
 
 
-def assert_same_queries(client, url, *, add_rows, expect_rows, count_rows, django_assert_num_queries):
-    client.get(url)  # warm-up: content types, session
-    # Both measured requests start from an empty cache: adding rows changes what pages cache (the model
-    # page's charts are keyed on its metric values), which would otherwise show as a difference here.
-    cache.clear()
-    with CaptureQueriesContext(connection) as small:
-        response = client.get(url)
-    assert response.status_code == 200
-    assert count_rows(response.content.decode()) == 3
-    add_rows()
-    cache.clear()
-    with django_assert_num_queries(len(small.captured_queries)):
-        response = client.get(url)
-    assert response.status_code == 200
-    assert count_rows(response.content.decode()) == expect_rows
-
-
-def rows_linking(prefix: str):
-    def count(html: str) -> int:
-        body = html[html.index("<tbody>") : html.rindex("</tbody>")] if "<tbody>" in html else ""
-        return sum(1 for line in body.split("<tr>")[1:] if f'href="{prefix}' in line)
-
-    return count
-
-
-def test_catalog_list(client, manager, domain, owners, django_assert_num_queries):
+def test_catalog_list(client, manager, domain, owners, assert_flat_queries):
     add_models(3, domain=domain, owners=owners)
     client.force_login(manager)
-    assert_same_queries(
+    assert_flat_queries(
         client,
         "/?page_size=50",
-        add_rows=lambda: add_models(17, domain=domain, owners=owners),
-        expect_rows=20,
-        count_rows=rows_linking("/models/"),
-        django_assert_num_queries=django_assert_num_queries,
+        grow=lambda: add_models(17, domain=domain, owners=owners),
+        rows=table_rows_linking("/models/"),
+        expect=(3, 20),
     )
 
 
-def test_catalog_list_filtered(client, manager, domain, owners, django_assert_num_queries):
+def test_catalog_list_filtered(client, manager, domain, owners, assert_flat_queries):
     add_models(3, domain=domain, owners=owners)
     client.force_login(manager)
-    assert_same_queries(
+    assert_flat_queries(
         client,
         "/?page_size=50&tag=shared&owner=owner1&domain=personalisation&sort=domain",
-        add_rows=lambda: add_models(17, domain=domain, owners=owners),
-        expect_rows=20,
-        count_rows=rows_linking("/models/"),
-        django_assert_num_queries=django_assert_num_queries,
+        grow=lambda: add_models(17, domain=domain, owners=owners),
+        rows=table_rows_linking("/models/"),
+        expect=(3, 20),
     )
 
 
-def test_dataset_list(client, manager, domain, owners, django_assert_num_queries):
+def test_dataset_list(client, manager, domain, owners, assert_flat_queries):
     model = RegisteredModelFactory(domain=domain, owners=owners)
 
     def add_datasets(n):
@@ -131,17 +102,20 @@ def test_dataset_list(client, manager, domain, owners, django_assert_num_queries
 
     add_datasets(3)
     client.force_login(manager)
-    assert_same_queries(
+    assert_flat_queries(
         client,
         "/datasets/?page_size=50",
-        add_rows=lambda: add_datasets(17),
-        expect_rows=20,
-        count_rows=rows_linking("/datasets/"),
-        django_assert_num_queries=django_assert_num_queries,
+        grow=lambda: add_datasets(17),
+        rows=table_rows_linking("/datasets/"),
+        expect=(3, 20),
     )
 
 
-def test_domain_list(client, manager, owners, django_assert_num_queries):
+def domain_cards(response) -> int:
+    return response.content.decode().count('class="card domain-card"')
+
+
+def test_domain_list(client, manager, owners, assert_flat_queries):
     def add_domains(n):
         for _ in range(n):
             i = next(_names)
@@ -153,32 +127,22 @@ def test_domain_list(client, manager, owners, django_assert_num_queries):
 
     add_domains(3)
     client.force_login(manager)
-
-    def count_cards(html: str) -> int:
-        return html.count('class="card domain-card"')
-
-    client.get("/domains/")
-    with CaptureQueriesContext(connection) as small:
-        assert count_cards(client.get("/domains/").content.decode()) == 3
-    add_domains(17)
-    with django_assert_num_queries(len(small.captured_queries)):
-        assert count_cards(client.get("/domains/").content.decode()) == 20
+    assert_flat_queries(client, "/domains/", grow=lambda: add_domains(17), rows=domain_cards, expect=(3, 20))
 
 
-def test_domain_page(client, manager, domain, owners, django_assert_num_queries):
+def test_domain_page(client, manager, domain, owners, assert_flat_queries):
     add_models(3, domain=domain, owners=owners)
     client.force_login(manager)
-    assert_same_queries(
+    assert_flat_queries(
         client,
         "/domains/personalisation/",
-        add_rows=lambda: add_models(17, domain=domain, owners=owners),
-        expect_rows=20,
-        count_rows=rows_linking("/models/"),
-        django_assert_num_queries=django_assert_num_queries,
+        grow=lambda: add_models(17, domain=domain, owners=owners),
+        rows=table_rows_linking("/models/"),
+        expect=(3, 20),
     )
 
 
-def test_model_page_versions_table(client, manager, domain, owners, django_assert_num_queries):
+def test_model_page_versions_table(client, manager, domain, owners, assert_flat_queries):
     model = RegisteredModelFactory(name="churn", domain=domain, owners=owners, tags=["a", "b", "c"])
     ModelAlias.objects.all()
     previous = [None]
@@ -192,18 +156,21 @@ def test_model_page_versions_table(client, manager, domain, owners, django_asser
 
     add_versions(3)
     client.force_login(manager)
-    assert_same_queries(
+    assert_flat_queries(
         client,
         "/models/churn/",
-        add_rows=lambda: add_versions(17),
-        expect_rows=20,
-        count_rows=rows_linking("/models/churn/versions/"),
-        django_assert_num_queries=django_assert_num_queries,
+        grow=lambda: add_versions(17),
+        rows=table_rows_linking("/models/churn/versions/"),
+        expect=(3, 20),
     )
 
 
+def picker_options(response) -> int:
+    return response.content.decode().count("<option ")
+
+
 @pytest.mark.parametrize("part", list(MODEL_PANELS))
-def test_model_page_parts(client, manager, domain, owners, part, django_assert_num_queries):
+def test_model_page_parts(client, manager, domain, owners, part, assert_flat_queries):
     """Each part of the model page loaded after its first paint (catalog.views.MODEL_PANELS) charts, lists
     or checks every version in the same number of queries with 3 versions as with 20."""
     model = RegisteredModelFactory(name="churn", domain=domain, owners=owners, tags=["a", "b"])
@@ -217,23 +184,23 @@ def test_model_page_parts(client, manager, domain, owners, part, django_assert_n
 
     add_versions(3)
     client.force_login(manager)
-    url = f"/models/churn/panels/{part}/"
-    client.get(url, headers={"X-Fragment": "1"})  # warm-up
-    cache.clear()
-    with CaptureQueriesContext(connection) as small:
-        response = client.get(url, headers={"X-Fragment": "1"})
-    assert response.status_code == 200 and "<body" not in response.content.decode()
-    small_html = response.content.decode()
-    add_versions(17)
-    cache.clear()
-    with django_assert_num_queries(len(small.captured_queries)):
-        response = client.get(url, headers={"X-Fragment": "1"})
-    assert response.status_code == 200
-    if part == "lineage":  # every version is a suggestion of the picker
-        assert small_html.count("<option ") == 3 and response.content.decode().count("<option ") == 20
+    lineage = part == "lineage"  # every version is a suggestion of its picker
+    small, _ = assert_flat_queries(
+        client,
+        f"/models/churn/panels/{part}/",
+        headers={"X-Fragment": "1"},
+        grow=lambda: add_versions(17),
+        rows=picker_options if lineage else None,
+        expect=(3, 20) if lineage else None,
+    )
+    assert "<body" not in small.content.decode()
 
 
-def test_version_page(client, manager, domain, owners, django_assert_num_queries):
+def alias_chips(response) -> int:
+    return response.content.decode().count('<span class="chip chip--alias">@c')
+
+
+def test_version_page(client, manager, domain, owners, assert_flat_queries):
     """The version page is not a list, but its datasets, children and aliases must not cost a query each."""
     model = RegisteredModelFactory(name="churn", domain=domain, owners=owners)
     root = add_version(model, "1")
@@ -246,11 +213,8 @@ def test_version_page(client, manager, domain, owners, django_assert_num_queries
 
     add_children(3)
     client.force_login(manager)
-    url = "/models/churn/versions/1/"
-    client.get(url)
-    with CaptureQueriesContext(connection) as small:
-        assert client.get(url).status_code == 200
-    add_children(17)
-    with django_assert_num_queries(len(small.captured_queries)):
-        html = client.get(url).content.decode()
+    _, large = assert_flat_queries(
+        client, "/models/churn/versions/1/", grow=lambda: add_children(17), rows=alias_chips, expect=(3, 20)
+    )
+    html = large.content.decode()
     assert html.count('href="/models/churn/versions/1') >= 1 and "+ " in html  # lineage caps long columns

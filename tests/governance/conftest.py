@@ -1,13 +1,10 @@
 """Shared by the governance tests. The data-access query-count tests (pages and API) share the people of a
-request, a purpose, requests seeded with everything their rows show, and the check that a list costs the
-same queries with 3 rows as with 20."""
+request, a purpose and requests seeded with everything their rows show."""
 
 import datetime
 import itertools
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from catalog.services import model_create, version_create
@@ -67,35 +64,8 @@ def ready_model(scientist, domain, engineer):
 
 # --- data-access query counts ------------------------------------------------------------------------
 
-SMALL, LARGE = 3, 20
 TODAY = timezone.localdate()
 _serial = itertools.count()
-
-
-def api_rows(response) -> int:
-    return len(response.json()["results"])
-
-
-@pytest.fixture
-def assert_constant_queries(django_assert_num_queries):
-    """check(client, url, seed, count=api_rows): seed(SMALL) rows, count one GET's queries, seed up to LARGE
-    rows and require exactly the same count, with every row in the answer (count(response) -> rows)."""
-
-    def check(client, url, seed, count=api_rows):
-        seed(SMALL)
-        client.get(url)  # warm caches that are per process, not per row
-        with CaptureQueriesContext(connection) as small:
-            response = client.get(url)
-        assert response.status_code == 200, response.content.decode()[:2000]
-        assert count(response) == SMALL
-
-        seed(LARGE - SMALL)
-        with django_assert_num_queries(len(small)):
-            response = client.get(url)
-        assert response.status_code == 200
-        assert count(response) == LARGE
-
-    return check
 
 
 @pytest.fixture

@@ -11,8 +11,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.db import connection, transaction
-from django.test.utils import CaptureQueriesContext
+from django.db import transaction
 from django.utils import timezone
 
 from catalog.models import Dataset, ModelVersion
@@ -26,6 +25,7 @@ from governance.services.gates import gates_evaluate, gates_evaluate_many
 from governance.services.promotions import promotion_request, promotion_waive_gate
 from governance.services.work_items import comment_add, work_item_create, work_item_link
 from portal.roles import Role
+from tests.conftest import table_rows_linking
 from tests.governance.test_data_access import grant
 
 pytestmark = pytest.mark.django_db
@@ -188,95 +188,77 @@ def add_events(n, *, people):
             )
 
 
-def assert_same_queries(client, url, *, add_rows, count_rows, expect_rows, django_assert_num_queries):
-    client.get(url)  # warm-up: content types, session
-    with CaptureQueriesContext(connection) as small:
-        response = client.get(url)
-    assert response.status_code == 200
-    assert count_rows(response.content.decode()) == 3
-    add_rows()
-    with django_assert_num_queries(len(small.captured_queries)):
-        response = client.get(url)
-    assert response.status_code == 200
-    assert count_rows(response.content.decode()) == expect_rows
-
-
-def table_rows_linking(prefix: str):
-    def count(html: str) -> int:
-        body = html[html.index("<tbody>") : html.rindex("</tbody>")] if "<tbody>" in html else ""
-        return sum(1 for row in body.split("<tr>")[1:] if f'href="{prefix}' in row)
-
-    return count
-
-
-def test_work_list(client, manager, domain, people, django_assert_num_queries):
+def test_work_list(client, manager, domain, people, assert_flat_queries):
     add_items(3, domain=domain, people=people)
     client.force_login(manager)
-    assert_same_queries(
+    assert_flat_queries(
         client,
         "/work/?page_size=50&label=shared",
-        add_rows=lambda: add_items(17, domain=domain, people=people),
-        count_rows=table_rows_linking("/work/"),
-        expect_rows=20,
-        django_assert_num_queries=django_assert_num_queries,
+        grow=lambda: add_items(17, domain=domain, people=people),
+        rows=table_rows_linking("/work/"),
+        expect=(3, 20),
     )
 
 
-def test_work_list_saved_view(client, domain, people, django_assert_num_queries):
+def test_work_list_saved_view(client, domain, people, assert_flat_queries):
     add_items(3, domain=domain, people=people)
     client.force_login(people["engineer"])
-    assert_same_queries(
+    assert_flat_queries(
         client,
         "/work/?page_size=50&view=watching&sort=priority",
-        add_rows=lambda: add_items(17, domain=domain, people=people),
-        count_rows=table_rows_linking("/work/"),
-        expect_rows=20,
-        django_assert_num_queries=django_assert_num_queries,
+        grow=lambda: add_items(17, domain=domain, people=people),
+        rows=table_rows_linking("/work/"),
+        expect=(3, 20),
     )
 
 
-def test_board(client, manager, domain, people, django_assert_num_queries):
+def board_cards(response) -> int:
+    return response.content.decode().count('class="board-card ')
+
+
+def test_board(client, manager, domain, people, assert_flat_queries):
     add_items(3, domain=domain, people=people)
     client.force_login(manager)
-    assert_same_queries(
+    assert_flat_queries(
         client,
         "/work/board/?label=shared",
-        add_rows=lambda: add_items(17, domain=domain, people=people),
-        count_rows=lambda html: html.count('class="board-card '),
-        expect_rows=20,
-        django_assert_num_queries=django_assert_num_queries,
+        grow=lambda: add_items(17, domain=domain, people=people),
+        rows=board_cards,
+        expect=(3, 20),
     )
 
 
 @pytest.mark.parametrize("tab", ["awaiting", "all"])
-def test_promotion_list(client, domain, people, purpose, tab, django_assert_num_queries):
+def test_promotion_list(client, domain, people, purpose, tab, assert_flat_queries):
     add_promotions(3, domain=domain, people=people, purpose=purpose)
     client.force_login(people["engineer"])
-    assert_same_queries(
+    assert_flat_queries(
         client,
         f"/promotions/?tab={tab}&page_size=50",
-        add_rows=lambda: add_promotions(17, domain=domain, people=people, purpose=purpose),
-        count_rows=table_rows_linking("/promotions/"),
-        expect_rows=20,
-        django_assert_num_queries=django_assert_num_queries,
+        grow=lambda: add_promotions(17, domain=domain, people=people, purpose=purpose),
+        rows=table_rows_linking("/promotions/"),
+        expect=(3, 20),
     )
 
 
-def test_audit_list(client, compliance, people, django_assert_num_queries):
+def audit_rows(response) -> int:
+    return len(re.findall(r"<code>test\.event_\d</code>", response.content.decode()))
+
+
+def test_audit_list(client, compliance, people, assert_flat_queries):
     add_events(3, people=people)
     client.force_login(compliance)
-    assert_same_queries(
+    assert_flat_queries(
         client,
         "/audit/?action=test.&page_size=50",
-        add_rows=lambda: add_events(17, people=people),
-        count_rows=lambda html: len(re.findall(r"<code>test\.event_\d</code>", html)),
-        expect_rows=20,
-        django_assert_num_queries=django_assert_num_queries,
+        grow=lambda: add_events(17, people=people),
+        rows=audit_rows,
+        expect=(3, 20),
     )
 
 
 @pytest.mark.parametrize("url", ["/dashboards/", "/dashboards/?domain=personalisation"])
-def test_dashboards(client, manager, domain, people, purpose, url, django_assert_num_queries):
+def test_dashboards(client, manager, domain, people, purpose, url, assert_flat_queries):
     def add_rows(n):
         add_promotions(n, domain=domain, people=people, purpose=purpose)
         add_items(n, domain=domain, people=people)
@@ -284,36 +266,37 @@ def test_dashboards(client, manager, domain, people, purpose, url, django_assert
     add_rows(3)
     client.force_login(manager)
 
-    def models_scored(html: str) -> int:
-        return len(re.findall(r'<td><a href="/models/model-\d+/#governance">', html))
+    def models_scored(response) -> int:
+        return len(re.findall(r'<td><a href="/models/model-\d+/#governance">', response.content.decode()))
 
-    assert_same_queries(
+    assert_flat_queries(
         client,
         url,
-        add_rows=lambda: add_rows(17),
-        count_rows=models_scored,
-        expect_rows=20,
-        django_assert_num_queries=django_assert_num_queries,
+        grow=lambda: add_rows(17),
+        rows=models_scored,
+        expect=(3, 20),
     )
 
 
-def test_gates_fragment(client, manager, domain, people, purpose, django_assert_num_queries):
+def gates_shown(response) -> int:
+    return response.content.decode().count("data-gates-for=")
+
+
+def test_gates_fragment(client, manager, domain, people, purpose, assert_flat_queries):
     """The dashboard queue's gates (PromotionGatesView) cost the same with 3 promotions as with 20."""
     client.force_login(manager)
 
-    def url() -> str:
+    def gates_url() -> str:
         pending = PromotionRequest.objects.filter(status="pending").order_by("pk")
         return "/promotions/gates/?" + "&".join(f"id={pk}" for pk in pending.values_list("pk", flat=True))
 
     add_promotions(3, domain=domain, people=people, purpose=purpose)
-    client.get(url())  # warm caches that are per process, not per row
-    with CaptureQueriesContext(connection) as small:
-        response = client.get(url())
-    assert response.content.decode().count("data-gates-for=") == 3
-    add_promotions(17, domain=domain, people=people, purpose=purpose)
-    with django_assert_num_queries(len(small)):
-        response = client.get(url())
-    assert response.status_code == 200 and response.content.decode().count("data-gates-for=") == 20
+    assert_flat_queries(
+        fetch=lambda: client.get(gates_url()),
+        grow=lambda: add_promotions(17, domain=domain, people=people, purpose=purpose),
+        rows=gates_shown,
+        expect=(3, 20),
+    )
 
 
 def test_batched_gates_match_gates_evaluate(domain, people, purpose):
