@@ -1,5 +1,6 @@
-"""Shared by the governance tests. The data-access query-count tests (pages and API) share the people of a
-request, a purpose and requests seeded with everything their rows show."""
+"""Shared by the governance tests: a domain and a model ready for promotion; for data access (services,
+pages, API and their query counts) a data owner, a purpose, two datasets (behavioural and health data), the
+people of a request and requests seeded with everything their rows show."""
 
 import datetime
 import itertools
@@ -62,6 +63,46 @@ def ready_model(scientist, domain, engineer):
     return model
 
 
+# --- data access ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def owner(make_user):
+    """A data owner."""
+    return make_user(Role.ENGINEER, username="olga", first_name="Olga", last_name="Berg")
+
+
+@pytest.fixture
+def purpose(compliance):
+    return purpose_create(
+        actor=compliance,
+        name="Personalised recommendations",
+        description="Ranking products for a signed-in customer.",
+        allowed_legal_bases=["contract", "legitimate_interests"],
+    )
+
+
+@pytest.fixture
+def clicks(owner, domain):
+    """Behavioural data: personal, not a special category."""
+    return DatasetFactory(
+        name="clicks", uri="s3://lake/clicks", owner=owner, domain=domain, pii_categories=["behaviour"]
+    )
+
+
+@pytest.fixture
+def pharmacy(owner, domain):
+    """Health data (a special category), restricted: a request needs a DPIA reference."""
+    return DatasetFactory(
+        name="pharmacy",
+        uri="s3://lake/pharmacy",
+        owner=owner,
+        domain=domain,
+        pii_categories=["health"],
+        sensitivity="restricted",
+    )
+
+
 # --- data-access query counts ------------------------------------------------------------------------
 
 TODAY = timezone.localdate()
@@ -69,23 +110,13 @@ _serial = itertools.count()
 
 
 @pytest.fixture
-def people(make_user):
+def people(make_user, scientist, owner, compliance):
     return {
-        "requester": make_user(Role.SCIENTIST, username="sara"),
-        "owner": make_user(Role.ENGINEER, username="olga"),
+        "requester": scientist,
+        "owner": owner,
         "other_owner": make_user(Role.SCIENTIST, username="otto"),
-        "compliance": make_user(Role.COMPLIANCE, username="cora"),
+        "compliance": compliance,
     }
-
-
-@pytest.fixture
-def purpose(people):
-    return purpose_create(
-        actor=people["compliance"],
-        name="Personalised recommendations",
-        description="Ranking products for a signed-in customer.",
-        allowed_legal_bases=["contract"],
-    )
 
 
 @pytest.fixture

@@ -15,9 +15,8 @@ from governance.services.data_access import (
     access_request_create,
     access_request_decide,
     model_purpose_set,
-    purpose_create,
 )
-from tests.factories import DatasetFactory, ModelVersionFactory, RegisteredModelFactory, link_dataset
+from tests.factories import ModelVersionFactory, RegisteredModelFactory, link_dataset
 from tests.fragments import get_assembled
 
 pytestmark = pytest.mark.django_db
@@ -35,40 +34,6 @@ def html(response) -> str:
 
 def detail(pk: int) -> str:
     return f"/access/{pk}/"
-
-
-@pytest.fixture
-def owner(make_user):
-    return make_user("engineer", username="olga", first_name="Olga", last_name="Berg")
-
-
-@pytest.fixture
-def purpose(compliance):
-    return purpose_create(
-        actor=compliance,
-        name="Personalised recommendations",
-        description="Ranking products for a signed-in customer.",
-        allowed_legal_bases=["contract", "legitimate_interests"],
-    )
-
-
-@pytest.fixture
-def clicks(owner, domain):
-    return DatasetFactory(
-        name="clicks", uri="s3://lake/clicks", owner=owner, domain=domain, pii_categories=["behaviour"]
-    )
-
-
-@pytest.fixture
-def pharmacy(owner, domain):
-    return DatasetFactory(
-        name="pharmacy",
-        uri="s3://lake/pharmacy",
-        owner=owner,
-        domain=domain,
-        pii_categories=["health"],
-        sensitivity="restricted",
-    )
 
 
 def form_data(purpose, chosen, **overrides):

@@ -16,9 +16,7 @@ from governance.services.data_access import (
     access_request_create,
     access_request_decide,
     model_purpose_set,
-    purpose_create,
 )
-from tests.factories import DatasetFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -50,40 +48,6 @@ def api_as(db):
 
 def post_json(client, url, data=None):
     return client.post(url, data if data is not None else {}, format="json")
-
-
-@pytest.fixture
-def owner(make_user):
-    return make_user("engineer", username="olga")
-
-
-@pytest.fixture
-def purpose(compliance):
-    return purpose_create(
-        actor=compliance,
-        name="Personalised recommendations",
-        description="Ranking products for a signed-in customer.",
-        allowed_legal_bases=["contract", "legitimate_interests"],
-    )
-
-
-@pytest.fixture
-def clicks(owner, domain):
-    return DatasetFactory(
-        name="clicks", uri="s3://lake/clicks", owner=owner, domain=domain, pii_categories=["behaviour"]
-    )
-
-
-@pytest.fixture
-def pharmacy(owner, domain):
-    return DatasetFactory(
-        name="pharmacy",
-        uri="s3://lake/pharmacy",
-        owner=owner,
-        domain=domain,
-        pii_categories=["health"],
-        sensitivity="restricted",
-    )
 
 
 def body(purpose, datasets, /, **overrides):

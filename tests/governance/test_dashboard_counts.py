@@ -174,16 +174,6 @@ def test_too_many_models_to_chart_are_not_scored(client, manager, domain, monkey
 # --- compliance ------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def purpose(compliance):
-    return purpose_create(
-        actor=compliance,
-        name="Personalised recommendations",
-        description="Ranking products for a signed-in customer.",
-        allowed_legal_bases=["contract"],
-    )
-
-
 def open_request(requester, purpose, dataset):
     return access_request_create(
         actor=requester,

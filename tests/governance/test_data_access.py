@@ -32,40 +32,6 @@ def days(n):
     return TODAY + datetime.timedelta(days=n)
 
 
-@pytest.fixture
-def owner(make_user):
-    return make_user("engineer", username="olga")
-
-
-@pytest.fixture
-def purpose(compliance):
-    return purpose_create(
-        actor=compliance,
-        name="Personalised recommendations",
-        description="Ranking products for a signed-in customer.",
-        allowed_legal_bases=["contract", "legitimate_interests"],
-    )
-
-
-@pytest.fixture
-def clicks(owner, domain):
-    return DatasetFactory(
-        name="clicks", uri="s3://lake/clicks", owner=owner, domain=domain, pii_categories=["behaviour"]
-    )
-
-
-@pytest.fixture
-def pharmacy(owner, domain):
-    return DatasetFactory(
-        name="pharmacy",
-        uri="s3://lake/pharmacy",
-        owner=owner,
-        domain=domain,
-        pii_categories=["health"],
-        sensitivity="restricted",
-    )
-
-
 def ask(actor, purpose, datasets, **overrides):
     kwargs = dict(
         actor=actor,

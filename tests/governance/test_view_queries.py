@@ -19,7 +19,7 @@ from catalog.services import model_create, version_create
 from governance.models import Alert, MonitoringPolicy, PromotionRequest, VerificationRun, VerificationScript
 from governance.selectors import promotion_list
 from governance.services.audit import audit_record
-from governance.services.data_access import model_purpose_set, purpose_create
+from governance.services.data_access import model_purpose_set
 from governance.services.dod import dod_attest
 from governance.services.gates import gates_evaluate, gates_evaluate_many
 from governance.services.promotions import promotion_request, promotion_waive_gate
@@ -37,16 +37,6 @@ _numbers = itertools.count()
 def people(make_user, scientist, engineer, compliance):
     owner = make_user(Role.ENGINEER, username="olga")
     return {"scientist": scientist, "engineer": engineer, "compliance": compliance, "owner": owner}
-
-
-@pytest.fixture
-def purpose(compliance):
-    return purpose_create(
-        actor=compliance,
-        name="Personalised recommendations",
-        description="Ranking products for a signed-in customer.",
-        allowed_legal_bases=["contract"],
-    )
 
 
 def add_model(i, *, domain, people, purpose):
