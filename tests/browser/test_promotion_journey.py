@@ -13,7 +13,6 @@ import httpx
 import pytest
 
 from catalog.models import CatalogEvent, RegisteredModel, RegistrySource, SyncStatus
-from catalog.services import model_create, version_create
 from catalog.services.models import model_update
 from catalog.services.registry_sync import registry_sync
 from governance.models import ApplyStatus, AuditEvent, DodItem, PromotionRequest
@@ -22,6 +21,7 @@ from governance.services.work_items import work_item_create
 from portal.roles import Role
 from tests.browser.conftest import PASSWORD, assert_no_js_errors, down_to, parts_loaded
 from tests.factories import DomainFactory, UserFactory
+from tests.factories.governance import CONTRACT, model_ready_for_promotion
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -37,41 +37,9 @@ def seed_promotion():
         role=Role.ENGINEER, username="eric", first_name="Eric", last_name="Lindqvist", password=PASSWORD
     )
     domain = DomainFactory(name="Personalisation", slug="personalisation", key="PERS")
-    model = model_create(
-        actor=sara,
-        name="recs-ranker",
-        domain=domain,
-        description="Ranks the products on the home page for a signed-in customer.",
-        intended_use="Home page recommendations.",
-        limitations="Weak for customers without history.",
-        ethical_considerations="No sensitive attributes are used.",
-        primary_metric="auc",
-        retrain_every_days=30,
+    model = model_ready_for_promotion(
+        scientist=sara, engineer=eric, domain=domain, dataset_uri="s3://lake/clicks/daily"
     )
-    model.contract = {
-        "inputs": [{"name": "customer_id", "type": "string"}],
-        "outputs": [{"name": "score", "type": "number"}],
-    }
-    model.save(update_fields=["contract"])
-    common = dict(code_commit="a" * 40, datasets=[{"uri": "s3://lake/clicks/daily", "role": "training"}])
-    version_create(
-        actor=sara,
-        model=model,
-        version="1",
-        training_reason="initial",
-        aliases=["champion"],
-        metrics=[{"key": "auc", "value": 0.80}],
-        **common,
-    )
-    version_create(
-        actor=sara,
-        model=model,
-        version="2",
-        training_reason="scheduled",
-        metrics=[{"key": "auc", "value": 0.83}],
-        **common,
-    )
-    dod_attest(actor=eric, model=model, item=DodItem.SCALABILITY_REVIEWED, note="2 replicas, 4 GB each")
     work_item_create(
         actor=sara,
         domain=domain,
@@ -254,10 +222,7 @@ def mlflow_promotion(live_server, mlflow_server, mlflow_client):
         ethical_considerations="No sensitive attributes are used.",
         primary_metric="auc",
         retrain_every_days=30,
-        contract={
-            "inputs": [{"name": "customer_id", "type": "string"}],
-            "outputs": [{"name": "score", "type": "number"}],
-        },
+        contract=CONTRACT,
     )
     dod_attest(actor=eric, model=model, item=DodItem.SCALABILITY_REVIEWED, note="2 replicas, 4 GB each")
     return sara, eric, source

@@ -24,7 +24,7 @@ from governance.services.monitoring import policy_for
 from governance.services.promotions import promotion_request
 from governance.services.work_items import work_item_create
 from governance.workflows import CLOSED, STATUS_LABELS
-from tests.governance.test_view_queries import add_model, people, purpose  # noqa: F401 - fixtures
+from tests.governance.test_view_queries import add_model, people  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
 
