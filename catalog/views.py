@@ -21,6 +21,7 @@ from django.utils.safestring import mark_safe
 from django.views import View
 from django.views.generic import TemplateView
 
+from portal.filter_bar import BoundFilterBar, Choice, FilterBar, Search, page_size_choice, sort_choice
 from portal.fragments import FragmentMixin
 from portal.pagination import keyset_paginate, parse_page_size, querystring_with
 from portal.reversing import url_maker
@@ -152,17 +153,31 @@ class ModelListView(CatalogPage):
         sort = self.request.GET.get("sort") or DEFAULT_MODEL_SORT
         filters = self.active_filters(MODEL_FILTER_FIELDS)
         context.update(
-            options=selectors.model_filter_options(),
-            lifecycles=Lifecycle.choices,
-            sorts=MODEL_SORTS,
-            sort=sort,
+            filter_bar=self.filter_bar(selectors.model_filter_options()),
             sort_label=MODEL_SORTS[sort].label if sort in MODEL_SORTS else "",
             sort_columns=_sort_columns(sort),
             filters=filters,
-            page_size_choices=self.page_size_choices(),
-            page_size_param=self.request.GET.get("page_size", ""),
         )
         return context
+
+    def filter_bar(self, options: dict) -> BoundFilterBar:
+        return FilterBar(
+            label="Filter models",
+            action=reverse("catalog:model-list"),
+            fields=[
+                Search(placeholder="Name, description, owner, tag…"),
+                Choice("domain", "Domain", "All domains", [(d.slug, d.name) for d in options["domains"]]),
+                Choice("owner", "Owner", "Anyone", [(u.username, u.display_name) for u in options["owners"]]),
+                Choice("team", "Team", "All teams", [(t.slug, t.name) for t in options["teams"]]),
+                Choice("lifecycle", "Lifecycle", "Any stage", Lifecycle.choices),
+                Choice("tag", "Tag", "Any tag", options["tags"]),
+                Choice("registry", "Registry", "Any registry", options["registries"]),
+            ],
+            settings=[
+                sort_choice([(key, s.label) for key, s in MODEL_SORTS.items()], default=DEFAULT_MODEL_SORT),
+                page_size_choice(self.page_size_choices(), default=LIST_PAGE_SIZE),
+            ],
+        ).bind(self.request.GET)
 
     def get_page_data(self) -> dict:
         sort = self.request.GET.get("sort") or DEFAULT_MODEL_SORT
@@ -510,11 +525,27 @@ class DatasetListView(CatalogPage):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(
-            domains=selectors.domain_list(),
-            sensitivities=Sensitivity.choices,
+            filter_bar=FilterBar(
+                label="Filter datasets",
+                action=reverse("catalog:dataset-list"),
+                modifier="datasets",
+                fields=[
+                    Search(placeholder="Name or URI…"),
+                    Choice(
+                        "domain", "Domain", "All domains", [(d.slug, d.name) for d in selectors.domain_list()]
+                    ),
+                    Choice("sensitivity", "Sensitivity", "Any", Sensitivity.choices),
+                    Choice(
+                        "has_pii",
+                        "Personal data",
+                        "Either",
+                        [("true", "Contains PII"), ("false", "No PII")],
+                        id="f-pii",
+                    ),
+                ],
+                settings=[page_size_choice(self.page_size_choices(), default=LIST_PAGE_SIZE)],
+            ).bind(self.request.GET),
             filters=self.active_filters(DATASET_FILTER_FIELDS),
-            page_size_choices=self.page_size_choices(),
-            page_size_param=self.request.GET.get("page_size", ""),
         )
         return context
 

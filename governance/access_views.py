@@ -23,6 +23,7 @@ from django.views import View
 from catalog import policies as catalog_policies
 from catalog import selectors as catalog_selectors
 from portal import views as portal_views
+from portal.filter_bar import Check, Checks, Choice, FilterBar
 from portal.fragments import FragmentMixin
 from portal.pagination import querystring_with
 from portal.views import ERROR_TITLES, ActionPage
@@ -143,6 +144,22 @@ def _selected(params: QueryDict, keys) -> dict[str, str]:
     return {k: params.get(k, "") for k in keys if params.get(k, "")}
 
 
+def _access_fields(user, statuses) -> list[Choice]:
+    """The filters the request and grant lists share."""
+    return [
+        Choice("status", "Status", "Any status", statuses),
+        Choice(
+            "dataset",
+            "Dataset",
+            "Any dataset",
+            [(d.pk, d.name) for d in pages_access.dataset_choices(user=user)],
+        ),
+        Choice(
+            "purpose", "Purpose", "Any purpose", [(p.slug, p.name) for p in pages_access.purpose_choices()]
+        ),
+    ]
+
+
 # --- access requests ------------------------------------------------------------------------------------
 
 
@@ -174,9 +191,14 @@ class AccessRequestListView(AccessPage):
                 for key, label in ACCESS_TABS
             ],
             filters=_selected(params, ("status", "dataset", "purpose")),
-            statuses=AccessStatus.choices,
-            datasets=pages_access.dataset_choices(user=self.request.user),
-            purposes=pages_access.purpose_choices(),
+            filter_bar=FilterBar(
+                label="Filter requests",
+                action=reverse(f"{NS}:access-request-list"),
+                modifier="access",
+                inline=True,
+                hidden={"tab": current},
+                fields=_access_fields(self.request.user, AccessStatus.choices),
+            ).bind(params),
         )
         return context
 
@@ -367,9 +389,26 @@ class GrantListView(AccessPage):
             filters=_selected(
                 params, ("status", "dataset", "purpose", "expiring_within_days", "special_category")
             ),
-            statuses=[(s.value, s.label) for s in GRANT_STATUSES],
-            datasets=pages_access.dataset_choices(user=self.request.user),
-            purposes=pages_access.purpose_choices(),
+            filter_bar=FilterBar(
+                label="Filter grants",
+                action=reverse(f"{NS}:grant-list"),
+                modifier="grants",
+                inline=True,
+                fields=[
+                    *_access_fields(self.request.user, [(s.value, s.label) for s in GRANT_STATUSES]),
+                    Checks(
+                        [
+                            Check(
+                                "expiring_within_days",
+                                f"Ending within {EXPIRING_DAYS} days",
+                                str(EXPIRING_DAYS),
+                                any_value=True,
+                            ),
+                            Check("special_category", "Special-category data"),
+                        ]
+                    ),
+                ],
+            ).bind(params),
             expiring_days=EXPIRING_DAYS,
             can_revoke=policies.can_revoke_grant(self.request.user),
             export_query=_filter_params(params).urlencode(),
@@ -608,13 +647,43 @@ class AlertListView(AccessPage):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         params = self.request.GET
+        filters = _selected(params, ("severity", "condition", "domain", "model"))
+        state = params.get("state") or "active"
+        model = filters.get("model", "")
+        list_url = reverse(f"{NS}:alert-list")
+        bar = FilterBar(
+            label="Filter alerts",
+            action=list_url,
+            modifier="alerts",
+            inline=True,
+            # The alerts of one model come from a link on its page; there is no field for the model.
+            hidden={"model": model},
+            notes=[("chip", f"Model: {model}")] if model else [],
+            reset_url=list_url,
+            reset_label="Reset",
+            fields=[
+                # "Active", the default, sends no state.
+                Choice(
+                    "state", "State", None, [("" if v == "active" else v, lbl) for v, lbl in ALERT_STATES]
+                ),
+                Choice("severity", "Severity", "Any severity", Severity.choices),
+                Choice("condition", "Condition", "Any condition", AlertCondition.choices),
+                Choice(
+                    "domain",
+                    "Domain",
+                    "Any domain",
+                    [(d.slug, d.name) for d in pages_access.domain_choices()],
+                ),
+            ],
+        )
         context.update(
-            filters=_selected(params, ("severity", "condition", "domain", "model")),
-            state=params.get("state") or "active",
+            filters=filters,
+            state=state,
             states=ALERT_STATES,
-            severities=Severity.choices,
-            conditions=AlertCondition.choices,
-            domains=pages_access.domain_choices(),
+            filter_bar=bar.bind(
+                {**params.dict(), "state": "" if state == "active" else state},
+                active=bool(filters) or state != "active",
+            ),
         )
         return context
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -22,6 +23,7 @@ from django.views import View
 
 from catalog import selectors as catalog_selectors
 from portal import views as portal_views
+from portal.filter_bar import Choice, FilterBar, Search, Text, page_size_choice, sort_choice
 from portal.pagination import querystring_with
 from portal.roles import Role, has_role
 from portal.views import ActionPage
@@ -126,17 +128,47 @@ class GovernancePage(ActionPage):
 
 
 class WorkFilterMixin:
-    def filter_context(self, *, with_status: bool = True) -> dict:
+    def filter_context(
+        self, *, action: str, with_status: bool = True, settings: Sequence[Choice] = ()
+    ) -> dict:
+        """The list's and the board's filters; the board has no status filter (its columns are the
+        statuses) and no sort or page size."""
         fields = WORK_FILTER_FIELDS if with_status else tuple(f for f in WORK_FILTER_FIELDS if f != "status")
         params = self.request.GET
         view = params.get("view", "")
+        options = page_selectors.work_item_filter_options()
+        status = [Choice("status", "Status", "Any status", STATUS_CHOICES)] if with_status else []
+        bar = FilterBar(
+            label="Filter work items",
+            action=action,
+            modifier="work",
+            hidden={"view": view},
+            fields=[
+                Search(placeholder="Key or words of the title…"),
+                Choice("type", "Type", "Any type", WorkItemType.choices),
+                *status,
+                Choice("priority", "Priority", "Any priority", Priority.choices),
+                Choice("sla", "SLA", "Any", SLA_FILTER_CHOICES),
+                Choice(
+                    "assignee",
+                    "Assignee",
+                    "Anyone",
+                    [(u.username, u.get_full_name() or u.username) for u in options["users"]],
+                ),
+                Choice(
+                    "domain",
+                    "Domain",
+                    "All domains",
+                    [(d.slug, f"{d.name} ({d.key})") for d in options["domains"]],
+                ),
+                Text("model", "Model", placeholder="Any model", maxlength=200, suggestions=options["models"]),
+                Choice("label", "Label", "Any label", options["labels"]),
+            ],
+            settings=settings,
+        )
         return {
-            "options": page_selectors.work_item_filter_options(),
+            "filter_bar": bar.bind(params),
             "filters": self.active_filters(fields),
-            "types": WorkItemType.choices,
-            "statuses": STATUS_CHOICES,
-            "priorities": Priority.choices,
-            "sla_states": SLA_FILTER_CHOICES,
             "view": view,
             "view_label": SAVED_VIEWS.get(view, ""),
             "view_tabs": [
@@ -151,19 +183,19 @@ class WorkItemListView(WorkFilterMixin, GovernancePage):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(self.filter_context())
+        sorts = selectors.WORK_ITEM_SORTS
+        sort = self.request.GET.get("sort") or selectors.DEFAULT_WORK_ITEM_SORT
         context.update(
-            sorts=selectors.WORK_ITEM_SORTS,
-            sort=self.request.GET.get("sort") or selectors.DEFAULT_WORK_ITEM_SORT,
-            sort_label=getattr(
-                selectors.WORK_ITEM_SORTS.get(
-                    self.request.GET.get("sort") or selectors.DEFAULT_WORK_ITEM_SORT
-                ),
-                "label",
-                "",
+            self.filter_context(
+                action=reverse("governance:work-item-list"),
+                settings=[
+                    sort_choice(
+                        [(key, s.label) for key, s in sorts.items()], default=selectors.DEFAULT_WORK_ITEM_SORT
+                    ),
+                    page_size_choice(PAGE_SIZE_CHOICES, default=LIST_PAGE_SIZE),
+                ],
             ),
-            page_size_choices=PAGE_SIZE_CHOICES,
-            page_size_param=self.request.GET.get("page_size", ""),
+            sort_label=getattr(sorts.get(sort), "label", ""),
             board_url=reverse("governance:work-item-board")
             + querystring_with(self.request.GET, cursor=None, sort=None, page_size=None, status=None),
         )
@@ -188,7 +220,7 @@ class WorkItemBoardView(WorkFilterMixin, GovernancePage):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(self.filter_context(with_status=False))
+        context.update(self.filter_context(action=reverse("governance:work-item-board"), with_status=False))
         context["list_url"] = reverse("governance:work-item-list") + querystring_with(self.request.GET)
         context["column_limit"] = selectors.BOARD_COLUMN_LIMIT
         return context
@@ -367,6 +399,18 @@ class PromotionListView(GovernancePage):
                 for key, label, _ in PROMOTION_TABS
             ],
             filters=self.active_filters(PROMOTION_FILTER_FIELDS),
+            filter_bar=FilterBar(
+                label="Filter promotions",
+                action=reverse("governance:promotion-list"),
+                modifier="promotions",
+                inline=True,
+                hidden={"tab": current},
+                fields=[
+                    Text("model", "Model", placeholder="Any model (exact name)", maxlength=200),
+                    Text("target", "Target", placeholder="production, staging, champion…", maxlength=100),
+                    Text("requested_by", "Requested by", placeholder="username", maxlength=150),
+                ],
+            ).bind(params),
         )
         return context
 
@@ -773,6 +817,21 @@ class AuditListView(GovernancePage):
         filters = self.active_filters(AUDIT_FILTER_FIELDS)
         context.update(
             filters=filters,
+            filter_bar=FilterBar(
+                label="Filter audit events",
+                action=reverse("governance:audit-list"),
+                modifier="audit",
+                id_prefix="a-",
+                fields=[
+                    Text("action", "Action starts with", placeholder="promotion.", maxlength=60),
+                    Text("actor", "Actor", placeholder="username", maxlength=150),
+                    Text("target_type", "Target type", placeholder="governance.workitem", maxlength=60),
+                    Text("target_id", "Target id", maxlength=64),
+                    Text("since", "From", input_type="date"),
+                    Text("until", "To", input_type="date"),
+                ],
+                notes=[("small muted", "The CSV export uses the same filters, oldest first.")],
+            ).bind(self.request.GET),
             export_url=reverse("governance-api:audit-event-export")
             + (f"?{urlencode(filters)}" if filters else ""),
         )
