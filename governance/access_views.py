@@ -571,15 +571,19 @@ PRODUCTION_ROWS = 50
 GRANT_CARD_ROWS = 20
 
 
+def require_compliance_dashboard(user) -> None:
+    policies.require(
+        policies.can_view_compliance_dashboard(user),
+        "The compliance dashboard is for compliance officers and admins.",
+    )
+
+
 class ComplianceDashboardView(AccessPage):
     template_name = "governance/compliance_dashboard.html"
 
     def get_context_data(self, **kwargs):
         user = self.request.user
-        policies.require(
-            policies.can_view_compliance_dashboard(user),
-            "The compliance dashboard is for compliance officers and admins.",
-        )
+        require_compliance_dashboard(user)
         context = super().get_context_data(**kwargs)
         counts, counted_at = pages_access.compliance_counts(user=user)
         ages = counts["ages"]
@@ -624,10 +628,7 @@ class ComplianceProductionView(FragmentMixin, AccessPage):
 
     def get_context_data(self, **kwargs):
         user = self.request.user
-        policies.require(
-            policies.can_view_compliance_dashboard(user),
-            "The compliance dashboard is for compliance officers and admins.",
-        )
+        require_compliance_dashboard(user)
         context = super().get_context_data(**kwargs)
         context.update(
             production=pages_access.production_personal_data(user=user, limit=PRODUCTION_ROWS),

@@ -170,22 +170,24 @@ def _model_filter_options() -> dict:
     }
 
 
+def _model_header_prefetches() -> tuple:
+    """What a model's page header and summary show from other tables: tags, owners, aliases."""
+    return (
+        "tags",
+        Prefetch("ownerships", queryset=ModelOwner.objects.select_related("user")),
+        # An alias is shown as its name and its version's label.
+        Prefetch(
+            "aliases",
+            queryset=ModelAlias.objects.select_related("version").only("model", "alias", "version__version"),
+        ),
+    )
+
+
 def model_detail(*, user, name: str) -> RegisteredModel:
     qs = (
         policies.scope(RegisteredModel.objects.all(), user)
         .select_related("domain", "team", "source", "latest_version", "manifest_source")
-        .prefetch_related(
-            "tags",
-            "input_datasets",
-            Prefetch("ownerships", queryset=ModelOwner.objects.select_related("user")),
-            # An alias is shown as its name and its version's label.
-            Prefetch(
-                "aliases",
-                queryset=ModelAlias.objects.select_related("version").only(
-                    "model", "alias", "version__version"
-                ),
-            ),
-        )
+        .prefetch_related("input_datasets", *_model_header_prefetches())
     )
     return get_object_or_404(qs, name=name)
 
@@ -196,16 +198,7 @@ def model_overview(*, user, name: str) -> RegisteredModel:
     qs = (
         policies.scope(RegisteredModel.objects.all(), user)
         .select_related("domain", "team", "source", "latest_version")
-        .prefetch_related(
-            "tags",
-            Prefetch("ownerships", queryset=ModelOwner.objects.select_related("user")),
-            Prefetch(
-                "aliases",
-                queryset=ModelAlias.objects.select_related("version").only(
-                    "model", "alias", "version__version"
-                ),
-            ),
-        )
+        .prefetch_related(*_model_header_prefetches())
     )
     return get_object_or_404(qs, name=name)
 
