@@ -22,7 +22,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from portal.filter_bar import BoundFilterBar, Choice, FilterBar, Search, page_size_choice, sort_choice
-from portal.fragments import FragmentMixin
+from portal.fragments import FragmentMixin, FragmentSlot
 from portal.pagination import keyset_paginate, parse_page_size, querystring_with
 from portal.reversing import url_maker
 
@@ -234,7 +234,7 @@ def model_list_rows(models) -> list[dict]:
                 "tags": [(name, tag_url + quote(name, safe="/")) for name in m.list_tags],
                 "owners": [(o.display_name, o.role_label) for o in m.list_owners],
                 "metric": m.list_metric,
-                "overdue": bool(m.next_retrain_due and m.next_retrain_due < now),
+                "overdue": m.is_retrain_overdue(now),
             }
         )
     return rows
@@ -274,7 +274,7 @@ MODEL_PANELS = {
 }
 
 
-def model_panel_slots(model, query) -> dict[str, dict]:
+def model_panel_slots(model, query) -> dict[str, FragmentSlot]:
     """Where each panel goes on the model page: its id, title and URL with the page's parameters it reads
     (the lineage's version, the governance's date), so a form inside a panel, which submits to the model
     page, reaches its panel."""
@@ -282,8 +282,17 @@ def model_panel_slots(model, query) -> dict[str, dict]:
     for key, panel in MODEL_PANELS.items():
         url = reverse("catalog:model-panel", args=[model.name, key])
         params = {p: query[p] for p in panel.params if query.get(p)}
-        slots[key] = {"id": key, "title": panel.title, "url": f"{url}?{urlencode(params)}" if params else url}
+        slots[key] = FragmentSlot(key, panel.title, f"{url}?{urlencode(params)}" if params else url)
     return slots
+
+
+def model_crumbs(model) -> list[tuple[str, str]]:
+    """The way to a model's page: the catalog, its domain, the model (the pages of its parts start so)."""
+    return [
+        ("Catalog", reverse("catalog:model-list")),
+        (model.domain.name, reverse("catalog:domain-detail", args=[model.domain.slug])),
+        (model.name, reverse("catalog:model-detail", args=[model.name])),
+    ]
 
 
 class ModelDetailView(CatalogPage):
@@ -302,9 +311,7 @@ class ModelDetailView(CatalogPage):
             owners=list(model.ownerships.all()),
             aliases=list(model.aliases.all()),
             slots=model_panel_slots(model, self.request.GET),
-            overdue_days=(now - model.next_retrain_due).days
-            if model.next_retrain_due and model.next_retrain_due < now
-            else None,
+            overdue_days=model.retrain_overdue_days(now),
             card_fields=[
                 ("Intended use", model.intended_use),
                 ("Limitations", model.limitations),
@@ -365,14 +372,8 @@ class ModelPanelView(FragmentMixin, CatalogPage):
         context.update(
             model=model,
             fragment_title=self.panel.title,
-            fragment_crumbs=[
-                ("Catalog", reverse("catalog:model-list")),
-                (model.domain.name, reverse("catalog:domain-detail", args=[model.domain.slug])),
-                (model.name, reverse("catalog:model-detail", args=[model.name])),
-            ],
-            overdue_days=(timezone.now() - model.next_retrain_due).days
-            if model.next_retrain_due and model.next_retrain_due < timezone.now()
-            else None,
+            fragment_crumbs=model_crumbs(model),
+            overdue_days=model.retrain_overdue_days(timezone.now()),
         )
         # What the part shows whatever the query says; get_page_data() what depends on it (and may fail).
         context.update(getattr(self, f"{kwargs['panel']}_context", dict)())
@@ -414,20 +415,21 @@ class ModelPanelView(FragmentMixin, CatalogPage):
 
     def lineage_context(self) -> dict:
         """The picker, shown also when the version asked for does not exist (lineage_data's error)."""
-        model = self.model
-        chosen = self.request.GET.get("version", "")
-        labels = selectors.model_version_labels(model=model)
+        labels = selectors.model_version_labels(model=self.model)
         return {
-            "lineage_label": chosen or (model.latest_version.version if model.latest_version else ""),
+            "lineage_label": self.lineage_label(),
             "version_options": _version_options(labels),
             "lineage_choice_count": len(labels),
         }
 
+    def lineage_label(self) -> str:
+        """The version whose lineage is drawn: the one asked for, else the latest ("" when none)."""
+        latest = self.model.latest_version
+        return self.request.GET.get("version", "") or (latest.version if latest else "")
+
     def lineage_data(self) -> dict:
         model = self.model
-        label = self.request.GET.get("version", "") or (
-            model.latest_version.version if model.latest_version else ""
-        )
+        label = self.lineage_label()
         if not label:
             return {}
         try:
@@ -469,11 +471,11 @@ class VersionDetailView(CatalogPage):
             dataset_links=list(version.dataset_links.all()),
             children=list(version.children.all()),
             aliases=[a.alias for a in version.aliases.all()],
-            history_slot={
-                "id": "history",
-                "title": "Metric history",
-                "url": reverse("catalog:version-history", args=[model.name, version.version]),
-            },
+            history_slot=FragmentSlot(
+                "history",
+                "Metric history",
+                reverse("catalog:version-history", args=[model.name, version.version]),
+            ),
             lineage_svg=lineage_svg(selectors.version_lineage(version=version)),
         )
         return context
@@ -507,9 +509,7 @@ class VersionHistoryView(FragmentMixin, CatalogPage):
             single_value_metrics=[c["key"] for c in history if c["points"] == 1],
             fragment_title=f"Metric history of v{version.version}",
             fragment_crumbs=[
-                ("Catalog", reverse("catalog:model-list")),
-                (model.domain.name, reverse("catalog:domain-detail", args=[model.domain.slug])),
-                (model.name, reverse("catalog:model-detail", args=[model.name])),
+                *model_crumbs(model),
                 (
                     f"v{version.version}",
                     reverse("catalog:version-detail", args=[model.name, version.version]),

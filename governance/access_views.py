@@ -24,7 +24,7 @@ from catalog import policies as catalog_policies
 from catalog import selectors as catalog_selectors
 from portal import views as portal_views
 from portal.filter_bar import Check, Checks, Choice, FilterBar
-from portal.fragments import FragmentMixin
+from portal.fragments import FragmentMixin, FragmentSlot
 from portal.pagination import querystring_with
 from portal.views import ERROR_TITLES, ActionPage
 
@@ -568,14 +568,8 @@ class CampaignDetailView(AccessPage):
 # The compliance dashboard lists this many production models on personal data (uncovered first among them),
 # and this many grants per grant card (ending soon, special category); the headline tiles count them all.
 PRODUCTION_ROWS = 50
+PRODUCTION_TITLE = "Production models trained on personal data"
 GRANT_CARD_ROWS = 20
-
-
-def require_compliance_dashboard(user) -> None:
-    policies.require(
-        policies.can_view_compliance_dashboard(user),
-        "The compliance dashboard is for compliance officers and admins.",
-    )
 
 
 class ComplianceDashboardView(AccessPage):
@@ -583,7 +577,7 @@ class ComplianceDashboardView(AccessPage):
 
     def get_context_data(self, **kwargs):
         user = self.request.user
-        require_compliance_dashboard(user)
+        policies.require_compliance_dashboard(user)
         context = super().get_context_data(**kwargs)
         counts, counted_at = pages_access.compliance_counts(user=user)
         ages = counts["ages"]
@@ -608,11 +602,9 @@ class ComplianceDashboardView(AccessPage):
                 for g in pages_access.special_category_grants(user=user, limit=GRANT_CARD_ROWS)
             ],
             campaigns=[campaign_progress(c) for c in access_selectors.campaign_list(user=user)[:10]],
-            production_slot={
-                "id": "production",
-                "title": "Production models trained on personal data",
-                "url": reverse(f"{NS}:compliance-production"),
-            },
+            production_slot=FragmentSlot(
+                "production", PRODUCTION_TITLE, reverse(f"{NS}:compliance-production")
+            ),
             expiring_days=EXPIRING_DAYS,
         )
         return context
@@ -628,12 +620,12 @@ class ComplianceProductionView(FragmentMixin, AccessPage):
 
     def get_context_data(self, **kwargs):
         user = self.request.user
-        require_compliance_dashboard(user)
+        policies.require_compliance_dashboard(user)
         context = super().get_context_data(**kwargs)
         context.update(
             production=pages_access.production_personal_data(user=user, limit=PRODUCTION_ROWS),
             production_rows=PRODUCTION_ROWS,
-            fragment_title="Production models trained on personal data",
+            fragment_title=PRODUCTION_TITLE,
             fragment_crumbs=[("Compliance", reverse(f"{NS}:compliance-dashboard"))],
         )
         return context

@@ -134,6 +134,13 @@ def can_view_compliance_dashboard(user) -> bool:
     return user.is_authenticated and has_role(user, Role.COMPLIANCE)
 
 
+def require_compliance_dashboard(user) -> None:
+    """The compliance dashboard and the parts it loads later answer 403 with this to anyone else."""
+    require(
+        can_view_compliance_dashboard(user), "The compliance dashboard is for compliance officers and admins."
+    )
+
+
 def campaign_attest_refusal(user, item) -> str | None:
     """Why `user` may not attest this campaign item, or None: the dataset's owner attests; compliance
     stands in for a dataset without an owner."""

@@ -8,6 +8,8 @@ response varies on the header, so no cache hands one kind of answer to the other
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.utils.cache import patch_vary_headers
 
 FRAGMENT_HEADER = "X-Fragment"
@@ -18,9 +20,20 @@ def wants_fragment(request) -> bool:
     return request.headers.get(FRAGMENT_HEADER) == "1"
 
 
+@dataclass(frozen=True)
+class FragmentSlot:
+    """Where a part goes on its page (templates/components/fragment_slot.html): the placeholder's id (links
+    point at #id), its heading and the part's URL."""
+
+    id: str
+    title: str
+    url: str
+
+
 class FragmentMixin:
     """For a TemplateView whose get_fragment_template() names the part's template. The page form needs
-    `fragment_title` and `fragment_back` ((label, url) of the page the part belongs to) in the context."""
+    `fragment_title` and `fragment_crumbs` ((label, url) pairs leading to the page the part belongs to) in
+    the context."""
 
     def get_fragment_template(self) -> str:
         raise NotImplementedError

@@ -351,7 +351,7 @@ class ModelListOutput(LeanOutput):
         return obj.list_metric.value if obj.list_metric is not None else None
 
     def get_is_retrain_overdue(self, obj) -> bool:
-        return obj.next_retrain_due is not None and obj.next_retrain_due < self._links()[2]
+        return obj.is_retrain_overdue(self._links()[2])
 
     def _links(self):
         """(API link, page link, now) made once per serializer (a list reuses its child for every row):

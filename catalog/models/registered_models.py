@@ -113,6 +113,15 @@ class RegisteredModel(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("catalog:model-detail", args=[self.name])
 
+    def retrain_overdue_days(self, now) -> int | None:
+        """Whole days since retraining fell due, or None when it is not overdue at `now` (0: due less
+        than a day ago). The one reading of the schedule: pages, the API and the monitoring check."""
+        due = self.next_retrain_due
+        return (now - due).days if due is not None and due < now else None
+
+    def is_retrain_overdue(self, now) -> bool:
+        return self.retrain_overdue_days(now) is not None
+
     @property
     def model_card_complete(self) -> bool:
         return all(

@@ -21,7 +21,7 @@ def markdown(text: str):
 
 @register.filter
 def retrain_overdue(model) -> bool:
-    return bool(model.next_retrain_due and model.next_retrain_due < timezone.now())
+    return model.is_retrain_overdue(timezone.now())
 
 
 @register.filter

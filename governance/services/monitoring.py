@@ -418,8 +418,8 @@ def check_retraining_overdue() -> list[Finding]:
         .exclude(lifecycle__in=("deprecated", "archived"))
         .select_related("domain")
     ):
-        late = model.next_retrain_due is not None and model.next_retrain_due < now
-        overdue_days = (now - model.next_retrain_due).days if late else 0
+        overdue_days = model.retrain_overdue_days(now)
+        late = overdue_days is not None
         severity = Severity.CRITICAL if late and overdue_days > model.retrain_every_days else Severity.WARNING
         findings.append(
             Finding(
@@ -427,7 +427,7 @@ def check_retraining_overdue() -> list[Finding]:
                 AlertCondition.RETRAINING_OVERDUE,
                 late,
                 severity,
-                f"Retraining is {overdue_days} day(s) overdue (every {model.retrain_every_days} days).",
+                f"Retraining is {overdue_days or 0} day(s) overdue (every {model.retrain_every_days} days).",
                 {"next_retrain_due": model.next_retrain_due.isoformat() if late else None},
             )
         )
