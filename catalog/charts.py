@@ -363,7 +363,7 @@ def retraining_timeline_figure(
         )
     shapes, annotations = [], []
 
-    def marker_line(x: datetime, colour: str, text: str, dash: str, side: str) -> None:
+    def marker_line(x: datetime, colour: str, text: str, dash: str, side: str, row: int = 0) -> None:
         shapes.append(
             {
                 "type": "line",
@@ -383,8 +383,10 @@ def retraining_timeline_figure(
                 "xref": "x",
                 "yref": "paper",
                 "yanchor": "bottom",
-                # Labels grow away from each other: "today" to the right, the due date to the left.
+                # Labels grow away from each other ("today" right, an overdue date left), or, when both
+                # must grow left (a due date ahead is the chart's right edge), stack in rows.
                 "xanchor": side,
+                "yshift": 15 * row,
                 "text": text,
                 "showarrow": False,
                 "font": {"color": colour, "size": 11},
@@ -397,8 +399,9 @@ def retraining_timeline_figure(
         overdue_text = f"<b>overdue</b> since {next_due:%d %b %Y} ({days} d) "
         marker_line(next_due, OVERDUE_COLOUR, overdue_text, "dash", "right")
     elif next_due is not None:
+        # The due date is the latest date drawn: a label growing right from it would be cut off.
         marker_line(now, MUTED, "today ", "dot", "right")
-        marker_line(next_due, DUE_COLOUR, f" next due {next_due:%d %b %Y}", "dash", "left")
+        marker_line(next_due, DUE_COLOUR, f"next due {next_due:%d %b %Y} ", "dash", "right", row=1)
     else:
         marker_line(now, MUTED, "today", "dot", "center")
     dates = [row["created_at"] for row in timeline] + [now] + ([next_due] if next_due else [])
@@ -416,7 +419,7 @@ def retraining_timeline_figure(
         shapes=shapes,
         annotations=annotations,
         showlegend=False,
-        margin={"l": 130, "r": 24, "t": 56, "b": 44},
+        margin={"l": 130, "r": 24, "t": 56 + 15 * max(a["yshift"] // 15 for a in annotations), "b": 44},
         xaxis={"type": "date", "range": [plot_date(start - pad), plot_date(end + pad)]},
         yaxis={"type": "category", "categoryorder": "array", "categoryarray": [labels[r] for r in reasons]},
     )

@@ -101,7 +101,12 @@ def test_retraining_timeline_marks_overdue_and_due():
     assert {t["name"] for t in overdue["data"]} == {"Initial training", "Drift detected"}
     assert overdue["data"][0]["x"][0] == "2025-03-03 00:00:00"  # naive UTC for plotly.js
     due = charts.retraining_timeline_figure(timeline, next_due=now + timedelta(days=5), now=now)
-    assert any("next due" in a["text"] for a in due["layout"]["annotations"])
+    today_label, due_label = due["layout"]["annotations"]
+    assert "next due" in due_label["text"] and today_label["text"].strip() == "today"
+    # The due date is the right edge: its label grows left, on a row above "today"'s, in a taller margin.
+    assert due_label["xanchor"] == today_label["xanchor"] == "right"
+    assert due_label["yshift"] > today_label["yshift"]
+    assert due["layout"]["margin"]["t"] > overdue["layout"]["margin"]["t"]
 
 
 def test_domain_lifecycle_bar():
